@@ -10,11 +10,13 @@ __all__ = ['MASK_MODES', 'check_mode', 'kept_index', 'is_text_encoder', 'check_t
 import inspect, json
 from pathlib import Path
 import torch
+import torch.nn.functional as F
 from torch import nn, Tensor
 import transformers
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedModel
 import timm
 from timm.models.vision_transformer import VisionTransformer
+from timm.layers import PatchEmbed
 from fastcore.basics import patch
 
 # %% ../nbs/01_backbones.ipynb #ccbc3061
@@ -265,13 +267,16 @@ class ViTBackbone(nn.Module):
         "(B, L) bool: every patch is selectable."
         return torch.ones(x.shape[0], self.n_features(x), dtype=torch.bool, device=x.device)
 
-    def embed(self, x:Tensor)->Tensor:
-        "(B, L, H) patch embeddings (after the patch projection, before class token and positions)."
+    def _check_images(self, x:Tensor):
         if x.ndim != 4 or x.shape[1] != self.model.patch_embed.proj.in_channels:
             raise ValueError(f"images must be (B, {self.model.patch_embed.proj.in_channels}, H, W), got shape {tuple(x.shape)}")
         if tuple(x.shape[-2:]) != self.img_size:
             raise ValueError(f"image size {tuple(x.shape[-2:])} does not match the backbone's img_size {self.img_size} "
                              f"(patch size {self.patch_size}): resize the images or build the backbone with img_size=")
+
+    def embed(self, x:Tensor)->Tensor:
+        "(B, L, H) patch embeddings (after the patch projection, before class token and positions)."
+        self._check_images(x)
         return self.model.patch_embed(x)
 
 # %% ../nbs/01_backbones.ipynb #81da52f1
@@ -280,6 +285,31 @@ def _blocks(self:ViTBackbone, h, attn_mask=None):
     if attn_mask is None: return self.model.blocks(h)
     for blk in self.model.blocks: h = blk(h, attn_mask=attn_mask)
     return h
+
+def _plain_patch_embed(pe)->bool:
+    "True for timm's standard `PatchEmbed`: a Conv2d with kernel = stride = patch size, flattened to tokens, per-token norm."
+    if type(pe) is not PatchEmbed: return False
+    c = pe.proj
+    return (type(c) is nn.Conv2d and pe.flatten and not getattr(pe, 'dynamic_img_pad', False)
+            and tuple(c.kernel_size) == tuple(c.stride) == tuple(pe.patch_size) and c.padding in ((0, 0), 'valid')
+            and tuple(c.dilation) == (1, 1) and c.groups == 1)
+
+@patch
+def _embed_kept(self:ViTBackbone, x:Tensor, # (B, 3, H, W) images
+                keep:Tensor, # (B, L) bool: the patches to embed
+               )->Tensor: # (B, L, H): the kept patches' embeddings, zeros elsewhere
+    "Patch embeddings of the kept patches only (what `'drop'` mode reads): the projection runs on K patches instead of L."
+    self._check_images(x)
+    pe = self.model.patch_embed
+    if not _plain_patch_embed(pe): return self.model.patch_embed(x) * keep[..., None]
+    (gh, gw), (ph, pw), (bsz, ch) = self.grid_size, self.patch_size, x.shape[:2]
+    b, l = keep.nonzero(as_tuple=True)
+    pix = x.reshape(bsz, ch, gh, ph, gw, pw).permute(0, 2, 4, 1, 3, 5)[b, l // gw, l % gw]  # (K, C, ph, pw): a conv's patch layout
+    w = pe.proj.weight
+    e = pe.norm(F.linear(pix.reshape(len(b), -1), w.reshape(w.shape[0], -1), pe.proj.bias))
+    out = e.new_zeros(bsz, gh * gw, e.shape[-1])
+    out[b, l] = e
+    return out
 
 @patch
 def encode(self:ViTBackbone, x:Tensor, # (B, 3, H, W) images
@@ -290,7 +320,9 @@ def encode(self:ViTBackbone, x:Tensor, # (B, 3, H, W) images
     "Run the ViT on `feats` with the patch `mask` applied in `mode`; the class token is never masked."
     check_mode(mode)
     m_ = self.model
-    if feats is None: feats = self.embed(x)
+    if feats is None:  # 'drop' mode never reads a dropped patch: project only the kept ones
+        drop = mode == 'drop' and mask is not None and tuple(mask.shape) == (x.shape[0], self.n_features(x))
+        feats = self._embed_kept(x, mask > 0) if drop else self.embed(x)
     b, n, p = feats.shape[0], feats.shape[1], self.n_prefix
     if mask is not None:
         if mask.shape != (b, n): raise ValueError(f"mask shape {tuple(mask.shape)} does not match (batch, patches) = {(b, n)}")

@@ -442,8 +442,17 @@ def _peek(dls):
     if rng is not None: dl.rng = rng; rng.setstate(st)
     return b
 
+def _label_ranges(dls, y):
+    "(where, min, max) of the training and validation labels when their datasets hold them as a tensor `y`, else of the batch's `y`."
+    res = []
+    for name, dl in zip(('train set', 'valid set'), dls.loaders[:2]):
+        t = getattr(getattr(dl, 'dataset', None), 'y', None)
+        if isinstance(t, Tensor) and t.numel(): res.append((name, t))
+    if not res and len(y): res = [('first batch', y)]
+    return [(k, int(t.min()), int(t.max())) for k, t in res]
+
 def _check_data(dls, model):
-    "Check `dls` against `model` on one batch: `n_inp == 2`, label range, one validity flag per feature; return the batch."
+    "Check `dls` against `model`: `n_inp == 2`, labels in range, inputs the backbone reads, one validity flag per feature; return a batch."
     if getattr(dls, 'n_inp', None) != 2:
         raise ValueError(f"rekd_nb learners need DataLoaders with n_inp=2 (batches (x, valid, y[, gt]), called as model(x, valid)); "
                          f"got n_inp={getattr(dls, 'n_inp', None)}")
@@ -451,9 +460,12 @@ def _check_data(dls, model):
     if len(b) not in (3, 4): raise ValueError(f"a batch must be (x, valid, y) or (x, valid, y, gt); got {len(b)} elements")
     x, valid, y = b[:3]
     nc = getattr(model, 'n_classes', None)
-    if nc is not None and len(y) and (int(y.min()) < 0 or int(y.max()) >= nc):
-        raise ValueError(f"labels must be class indices in [0, {nc}) for this {nc}-class model; found {int(y.min())}..{int(y.max())}")
+    for where, lo, hi in (_label_ranges(dls, y) if nc is not None else []):
+        if lo < 0 or hi >= nc:
+            raise ValueError(f"labels must be class indices in [0, {nc}) for this {nc}-class model; found {lo}..{hi} in the {where}")
     bb = getattr(model, 'selector', getattr(model, 'backbone', None))
+    if bb is not None:  # the backbone's own input checks (token ids, image size) on one example
+        with torch.no_grad(): bb.embed(to_device(x[:1], next(bb.parameters()).device))
     if bb is not None and tuple(valid.shape) != (len(x), bb.n_features(x)):
         raise ValueError(f"valid flags have shape {tuple(valid.shape)}, but the model reads {bb.n_features(x)} features per example")
     return b

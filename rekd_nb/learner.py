@@ -213,9 +213,18 @@ def _is_random_tfm(f, split_idx=None):
     if isinstance(f, RandTransform): return f.split_idx is None or split_idx is None or f.split_idx == split_idx
     return bool(getattr(f, 'augment', False))
 
+def _n_items(dl)->int|None:
+    "Number of items in `dl`'s dataset (None if unknown)."
+    n = getattr(dl, 'n', None)
+    if n is None:
+        try: n = len(dl.dataset)
+        except TypeError: return None
+    return n
+
 def has_random_tfms(dl # a fastai `DataLoader`
                    )->bool:
     "True if `dl` yields different inputs for the same items from one pass to the next (random augmentation)."
+    if _n_items(dl) == 0: return False  # an empty loader yields nothing, random or not
     for n in ('after_item', 'before_batch', 'after_batch'):
         f = getattr(dl, n, None)
         if any(_is_random_tfm(t, getattr(f, 'split_idx', None)) for t in getattr(f, 'fs', [f])): return True
@@ -233,6 +242,7 @@ def teacher_cache(teacher:nn.Module, # a frozen `RationaleModel`
                  )->dict: # 'sel_logits' (N, L, 2), 'mask' (N, L) bool, ['logits' (N, C)], on the CPU, in dataset order
     "Run the teacher once over the items of `dl`'s dataset, in order, and return its outputs per item."
     n = len(dl.dataset)
+    if n == 0: raise ValueError("teacher_cache: the loader's dataset is empty, there is nothing to cache")
     dev = next(teacher.parameters()).device
     was_training = teacher.training
     res = {}
@@ -287,7 +297,7 @@ class TeacherCallback(Callback):
 
     def _cacheable(self, dl)->bool:
         "Whether the teacher's outputs on `dl` can be cached (error if `cache=True` but the loader is random)."
-        if self.cache is False or not isinstance(dl, DataLoader): return False
+        if self.cache is False or not isinstance(dl, DataLoader) or _n_items(dl) == 0: return False  # empty: nothing to cache
         if has_random_tfms(dl):
             if self.cache is True: raise ValueError(
                 "cache_teacher=True, but this loader applies random augmentation, so the teacher's outputs change with every "
@@ -592,7 +602,6 @@ class Rationales(NamedTuple):
     gt: Tensor|None           # (N, L) bool ground-truth rationales, when the batches carry them
 
 # %% ../nbs/05_learner.ipynb #da45760a
-@torch.no_grad()
 def get_rationales(src, # a `Learner`, a `RationaleModel` or a `Classifier`
                    dl=None, # loader of (x, valid[, y[, gt]]) batches; default: the learner's validation loader
                    mode:str|None=None, # mask at inference: 'argmax', 'topk' or 'sample'; None: the model sampler's (argmax)
@@ -615,21 +624,22 @@ def get_rationales(src, # a `Learner`, a `RationaleModel` or a `Classifier`
     try:
         model.eval()
         if mode is not None: sampler.eval_mode, sampler.ratio = mode, ifnone(ratio, sampler.ratio)
-        for b in dl:
-            b = to_device(tuple(o for o in b if not isinstance(o, Mapping)), dev)
-            x, valid = b[0], b[1].bool()
-            out = model(x, valid)
-            logits = out.logits if isinstance(out, RationaleOutput) else out
-            got = dict(preds=logits.argmax(-1), probs=torch.softmax(logits.float(), -1), valid=valid)
-            if isinstance(out, RationaleOutput):
-                got.update(masks=out.mask.bool() & valid, keep_probs=keep_prob(out.sel_logits.float(), tau) * valid)
-            if len(b) > 2: got['labels'] = b[2]
-            if len(b) > 3: got['gt'] = b[3].bool()
-            for k, v in got.items(): parts.setdefault(k, []).append(v.cpu())
+        with torch.inference_mode():
+            for b in dl:
+                b = to_device(tuple(o for o in b if not isinstance(o, Mapping)), dev)
+                x, valid = b[0], b[1].bool()
+                out = model(x, valid)
+                logits = out.logits if isinstance(out, RationaleOutput) else out
+                got = dict(preds=logits.argmax(-1), probs=torch.softmax(logits.float(), -1), valid=valid)
+                if isinstance(out, RationaleOutput):
+                    got.update(masks=out.mask.bool() & valid, keep_probs=keep_prob(out.sel_logits.float(), tau) * valid)
+                if len(b) > 2: got['labels'] = b[2]
+                if len(b) > 3: got['gt'] = b[3].bool()
+                for k, v in got.items(): parts.setdefault(k, []).append(v.cpu())
     finally:
         model.train(state[0])
         if mode is not None: sampler.eval_mode, sampler.ratio = state[1], state[2]
-    res = {k: torch.cat(v) for k, v in parts.items()}
+    res = {k: torch.cat(v) for k, v in parts.items()}  # outside inference mode: ordinary tensors (in-place edits allowed)
     return Rationales(**{f: res.get(f) for f in Rationales._fields})
 
 # %% ../nbs/05_learner.ipynb #86a87982

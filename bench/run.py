@@ -185,17 +185,17 @@ def synth(family, n, seed=0): return SynthImages(n, seed=seed) if family == 'vis
 def batch_tfm(family):
     "What the library's image loaders do per batch on the device (uint8 -> normalised float); nothing for text."
     if family != 'vision': return None
-    from rekd_nb.data import ImageBatchTfm
+    from rekd_nb.data_vision import ImageBatchTfm
     return ImageBatchTfm(IMG)
 
 def materialise(ds):
-    "The items of `ds` as a `rekd_nb.data.RationaleDataset` (in memory, what the library's loaders hold)."
-    from rekd_nb.data import RationaleDataset
+    "The items of `ds` as a `rekd_nb.data_core.RationaleDataset` (in memory, what the library's loaders hold)."
+    from rekd_nb.data_core import RationaleDataset
     items = [ds[i] for i in range(len(ds))]
     return RationaleDataset(torch.stack([t[0] for t in items]), torch.stack([t[1] for t in items]), torch.stack([t[2] for t in items]))
 
 def loader(family, ds, bs, env, shuffle=False):
-    "A fastai `DataLoader` as `rekd_nb.data` builds them: batches moved to the device, then the batch transform."
+    "A fastai `DataLoader` as `rekd_nb.data_core` builds them: batches moved to the device, then the batch transform."
     from fastai.data.load import DataLoader
     tfm = batch_tfm(family)
     kw = dict(num_workers=min(8, os.cpu_count() or 1), pin_memory=True) if env.gpu else dict(num_workers=0)
@@ -278,10 +278,10 @@ def bench_inference(family, S, env, rounds, pred_ratio=None):
 # ------------------------------------------------------------------------------------------------ 4. batched extraction
 
 def _get_rationales_fn():
-    "The library's batched extraction if the learner module has one, else a plain batched inference loop."
+    "The library's batched extraction (`rekd_nb.inference.get_rationales`) if it exists, else a plain batched inference loop."
     try:
-        from rekd_nb.learner import get_rationales
-        return (lambda model, dl: get_rationales(model, dl)), 'rekd_nb.learner.get_rationales'
+        from rekd_nb.inference import get_rationales
+        return (lambda model, dl: get_rationales(model, dl)), 'rekd_nb.inference.get_rationales'
     except ImportError: pass
     def loop(model, dl):
         model.eval()
@@ -290,7 +290,7 @@ def _get_rationales_fn():
             out = model(b[0], b[1])
             masks.append(out.mask.bool().cpu()); preds.append(out.logits.float().argmax(-1).cpu())
         return torch.cat(masks), torch.cat(preds)
-    return loop, 'batched inference loop (no rekd_nb.learner.get_rationales)'
+    return loop, 'batched inference loop (no rekd_nb.inference.get_rationales)'
 
 def bench_extract(family, S, env, rounds):
     "Examples/s and peak memory of batched rationale extraction over datasets of two sizes: time ∝ size, memory constant."
@@ -389,7 +389,7 @@ class _Learners:
     "The three training steps as users run them: fits of `rekd_nb.learner`'s Learners over the same fixed batches."
     how = 'rekd_nb.learner: Learner.fit(1) over fixed batches; per-batch wall time between training after_batch events'
     def __init__(self, L, family, student, teacher, ds, bs, env):
-        from rekd_nb.data import make_dls, RationaleDataset
+        from rekd_nb.data_core import make_dls, RationaleDataset
         self.env = env
         # fastai validates after every epoch: a 1-item valid set keeps that short (the clock below only sees training batches)
         one = RationaleDataset(ds.x[:1], ds.valid[:1], ds.y[:1])

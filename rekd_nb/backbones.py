@@ -18,6 +18,7 @@ import timm
 from timm.models.vision_transformer import VisionTransformer
 from timm.layers import PatchEmbed
 from fastcore.basics import patch
+from .checks import check_choice
 
 # %% ../nbs/01_backbones.ipynb #ccbc3061
 MASK_MODES = ('zero', 'attention', 'drop')
@@ -25,8 +26,7 @@ MASK_MODES = ('zero', 'attention', 'drop')
 def check_mode(mode:str # one of `MASK_MODES`
               )->str:
     "Return `mode` if it is a known masking mode, else raise a clear `ValueError`."
-    if mode not in MASK_MODES: raise ValueError(f"mask mode must be one of {MASK_MODES}, got {mode!r}")
-    return mode
+    return check_choice(mode, MASK_MODES, 'mask mode')
 
 # %% ../nbs/01_backbones.ipynb #a8a5e688
 def kept_index(keep:Tensor # (B, L) bool: positions to keep
@@ -46,6 +46,7 @@ def is_text_encoder(cfg:PretrainedConfig # a `transformers` config
     return (getattr(cfg, 'model_type', None) in MODEL_FOR_MASKED_LM_MAPPING_NAMES
             and not getattr(cfg, 'is_encoder_decoder', False) and not getattr(cfg, 'is_decoder', False))
 
+# %% ../nbs/01_backbones.ipynb #9c9bc6f1
 def check_text_encoder(cfg:PretrainedConfig # a `transformers` config
                       ):
     "Raise a clear `ValueError` unless `cfg` is a BERT-family encoder."
@@ -93,11 +94,13 @@ def _first_last(att):
     out[torch.arange(b, device=att.device), last] = True
     return out & att
 
+# %% ../nbs/01_backbones.ipynb #144b0914
 @patch
 def attention_mask(self:TextBackbone, x:Tensor)->Tensor:
     "(B, T) bool: real tokens (not padding)."
     return x != self.pad_token_id
 
+# %% ../nbs/01_backbones.ipynb #c33bf3a9
 @patch
 def specials(self:TextBackbone, x:Tensor)->Tensor:
     "(B, T) bool: special tokens that are never masked ([CLS], [SEP])."
@@ -105,17 +108,20 @@ def specials(self:TextBackbone, x:Tensor)->Tensor:
     if self.special_ids is None: return _first_last(att)
     return torch.isin(x, torch.tensor(self.special_ids, device=x.device)) & att
 
+# %% ../nbs/01_backbones.ipynb #5a65dbb0
 @patch
 def default_valid(self:TextBackbone, x:Tensor)->Tensor:
     "(B, T) bool: selectable features, i.e. real word pieces (not padding, not special)."
     return self.attention_mask(x) & ~self.specials(x)
 
+# %% ../nbs/01_backbones.ipynb #948668d4
 @patch
 def embed(self:TextBackbone, x:Tensor)->Tensor:
     "(B, T, H) word embeddings of the token ids `x`, before positions and LayerNorm."
     self._check_ids(x)
     return self.model.get_input_embeddings()(x)
 
+# %% ../nbs/01_backbones.ipynb #1e6a8bb3
 @patch
 def _check_ids(self:TextBackbone, x):
     if x.ndim != 2 or x.dtype not in (torch.long, torch.int):
@@ -132,11 +138,13 @@ def _check_ids(self:TextBackbone, x):
 def _positions(self:TextBackbone, x):
     return (torch.arange(x.shape[1], device=x.device) + self.pos_offset)[None].expand(x.shape[0], -1)
 
+# %% ../nbs/01_backbones.ipynb #86cfd105
 @patch
 def _run(self:TextBackbone, feats, att, pos):
     kw = dict(position_ids=pos) if self.takes_positions else {}
     return self.model(inputs_embeds=feats, attention_mask=att.long(), **kw).last_hidden_state
 
+# %% ../nbs/01_backbones.ipynb #702c174c
 @patch
 def encode(self:TextBackbone, x:Tensor, # (B, T) token ids
            feats:Tensor|None=None, # (B, T, H) features; default `embed(x)`
@@ -171,6 +179,7 @@ def config_dict(self:TextBackbone)->dict:
                 special_ids=self.special_ids, attn_implementation=self.model.config._attn_implementation,
                 vocab_fingerprint=getattr(self, 'vocab_fingerprint', None))  # getattr: objects pickled before it existed
 
+# %% ../nbs/01_backbones.ipynb #e04356cb
 @patch(cls_method=True)
 def from_config_dict(cls:TextBackbone, d:dict # a dict from `config_dict`
                     )->'TextBackbone':
@@ -187,6 +196,7 @@ def _tokenizer_ids(tok):
     ids = {getattr(tok, a, None) for a in ('cls_token_id', 'sep_token_id', 'bos_token_id', 'eos_token_id')} - {None}
     return tok.pad_token_id, sorted(ids)
 
+# %% ../nbs/01_backbones.ipynb #23782111
 def tokenizer_fingerprint(tok # a `transformers` tokenizer (anything with `get_vocab()`)
                          )->str|None: # 12 hex digits, or None if `tok` has no `get_vocab`
     "Short fingerprint of a tokenizer's vocabulary: the first 12 hex digits of the SHA-1 of its (token, id) pairs in id order."
@@ -194,6 +204,7 @@ def tokenizer_fingerprint(tok # a `transformers` tokenizer (anything with `get_v
     items = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
     return hashlib.sha1(json.dumps(items).encode()).hexdigest()[:12]
 
+# %% ../nbs/01_backbones.ipynb #aa70d4b5
 def text_backbone(src, # hub name, local path, `transformers` config, or encoder model object
                   tokenizer=None, # its tokenizer (for pad / special ids); default: loaded from `src` when it is a path or name
                   pad_token_id:int|None=None, # override the padding id
@@ -236,6 +247,7 @@ def _vit_kwargs(m:VisionTransformer)->dict:
                 pre_norm=not isinstance(m.norm_pre, nn.Identity), final_norm=not isinstance(m.norm, nn.Identity),
                 global_pool=m.global_pool, fc_norm=False)
 
+# %% ../nbs/01_backbones.ipynb #de7188ff
 def _shapes(m): return {k: tuple(v.shape) for k, v in m.state_dict().items()}
 
 # %% ../nbs/01_backbones.ipynb #d34e7d24
@@ -302,6 +314,7 @@ def _blocks(self:ViTBackbone, h, attn_mask=None):
     for blk in self.model.blocks: h = blk(h, attn_mask=attn_mask)
     return h
 
+# %% ../nbs/01_backbones.ipynb #6f879aa2
 def _plain_patch_embed(pe)->bool:
     "True for timm's standard `PatchEmbed`: a Conv2d with kernel = stride = patch size, flattened to tokens, per-token norm."
     if type(pe) is not PatchEmbed: return False
@@ -310,6 +323,7 @@ def _plain_patch_embed(pe)->bool:
             and tuple(c.kernel_size) == tuple(c.stride) == tuple(pe.patch_size) and c.padding in ((0, 0), 'valid')
             and tuple(c.dilation) == (1, 1) and c.groups == 1)
 
+# %% ../nbs/01_backbones.ipynb #64c53457
 @patch
 def _embed_kept(self:ViTBackbone, x:Tensor, # (B, 3, H, W) images
                 keep:Tensor, # (B, L) bool: the patches to embed
@@ -327,6 +341,7 @@ def _embed_kept(self:ViTBackbone, x:Tensor, # (B, 3, H, W) images
     out[b, l] = e
     return out
 
+# %% ../nbs/01_backbones.ipynb #d46c4655
 @patch
 def encode(self:ViTBackbone, x:Tensor, # (B, 3, H, W) images
            feats:Tensor|None=None, # (B, L, H) patch embeddings; default `embed(x)`
@@ -356,6 +371,7 @@ def encode(self:ViTBackbone, x:Tensor, # (B, 3, H, W) images
     h = m_.norm(h)
     return h[:, 0], h[:, p:]
 
+# %% ../nbs/01_backbones.ipynb #f3cbb4d8
 @patch
 def config_dict(self:ViTBackbone)->dict:
     "JSON-serialisable description that rebuilds this backbone (with random weights) without downloading anything."
@@ -364,6 +380,7 @@ def config_dict(self:ViTBackbone)->dict:
     except TypeError as e: raise ValueError(f"timm kwargs {self.kwargs} cannot be saved as JSON: {e}") from None
     return d
 
+# %% ../nbs/01_backbones.ipynb #52d23f90
 @patch(cls_method=True)
 def from_config_dict(cls:ViTBackbone, d:dict # a dict from `config_dict`
                     )->'ViTBackbone':
@@ -379,6 +396,7 @@ def _check_divisible(img_size, patch_size):
     if img_size is not None and patch_size is not None and any(i % p for i, p in zip(two(img_size), two(patch_size))):
         raise ValueError(f"image size {two(img_size)} is not divisible by the patch size {two(patch_size)}")
 
+# %% ../nbs/01_backbones.ipynb #ada8b202
 def vit_backbone(src, # timm model name (e.g. 'vit_tiny_patch16_224') or a timm `VisionTransformer`
                  pretrained:bool=False, # load timm's pretrained weights (names only)
                  **timm_kwargs, # passed to `timm.create_model`, e.g. img_size=32, patch_size=4, embed_dim=32, depth=2, num_heads=2
@@ -402,12 +420,14 @@ def feature_space(self:TextBackbone)->dict:
     if fp is not None: d['vocab_fingerprint'] = fp
     return d
 
+# %% ../nbs/01_backbones.ipynb #a82cefee
 @patch
 def feature_space(self:ViTBackbone)->dict:
     "What a feature mask over this backbone's input refers to: family, image size, patch size, channels."
     return dict(family=self.family, img_size=list(self.img_size), patch_size=list(self.patch_size),
                 in_chans=self.model.patch_embed.proj.in_channels)
 
+# %% ../nbs/01_backbones.ipynb #d92bc229
 def check_feature_space(a, # a backbone
                         b, # another backbone
                         what:str='the two backbones', # how to name the pair in the error

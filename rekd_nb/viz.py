@@ -13,7 +13,9 @@ import html, json, math
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
-from .metrics import rationale_forward, unpack_batch, model_device, eval_mode, is_rationale_model, _check_dl
+from .checks import check_loader
+from .inference import Rationales, get_rationales, unpack_batch, is_rationale_model
+from .data_vision import IMAGENET_MEAN, IMAGENET_STD
 
 # %% ../nbs/07_viz.ipynb #f1506b4f
 def piece_scheme(pieces) -> str:
@@ -23,6 +25,7 @@ def piece_scheme(pieces) -> str:
     if any(p.startswith('\u0120') for p in pieces): return 'bpe'
     return 'none'
 
+# %% ../nbs/07_viz.ipynb #5cf6e103
 def merge_pieces(pieces, # word pieces (strings) of one document
                  scheme='auto', # 'auto', 'wordpiece', 'sentencepiece', 'bpe' or 'none'
                  tokenizer=None, # optional tokenizer: its `convert_tokens_to_string` spells 'bpe' words
@@ -55,7 +58,6 @@ def ids_to_pieces(ids, # token ids of one document
 
 # %% ../nbs/07_viz.ipynb #27369930
 COLORS = dict(teacher=(31, 119, 180), student=(255, 127, 14), gt=(44, 160, 44))
-_NO_SPACE_BEFORE = set('.,!?;:%)]}') | {"'s", "n't", "'", '...'}
 
 def _color(name, i):
     "RGB colour of a view: by role (teacher / student / ground truth) from its name, else from a small palette."
@@ -65,6 +67,9 @@ def _color(name, i):
     if 'ground' in n or n in ('gt', 'truth'): return COLORS['gt']
     pal = [(148, 103, 189), (214, 39, 40), (140, 86, 75), (227, 119, 194), (23, 190, 207)]
     return pal[i % len(pal)]
+
+# %% ../nbs/07_viz.ipynb #24c96629
+_NO_SPACE_BEFORE = set('.,!?;:%)]}') | {"'s", "n't", "'", '...'}
 
 def _word_spans(words, scores, mask, rgb):
     "HTML of the words of one view: background alpha = keep probability, underline = kept."
@@ -77,6 +82,7 @@ def _word_spans(words, scores, mask, rgb):
         out.append(f'{sp}<span style="{style}" title="keep p={s:.2f}">{html.escape(w)}</span>')
     return ''.join(out)
 
+# %% ../nbs/07_viz.ipynb #c726b5f5
 class TextRationale:
     "HTML rendering of text rationales: shows itself in a notebook, `save(path)` writes a standalone page."
     def __init__(self, body:str, title:str='Rationales'): self.body, self.title = body, title
@@ -124,6 +130,7 @@ def _name(c, classes=None):
     c = int(c)
     return str(classes[c]) if classes is not None else str(c)
 
+# %% ../nbs/07_viz.ipynb #cc1379a1
 def model_rationales(models:dict, # name -> rationale model
                      x, # model input batch
                      valid, # (B,L) selectable features
@@ -132,13 +139,13 @@ def model_rationales(models:dict, # name -> rationale model
     res = {}
     for k, m in models.items():
         if not is_rationale_model(m): raise ValueError(f'{k!r} is not a rationale model (it has no select / predict)')
-        dev = model_device(m)
-        with eval_mode(m):
-            mask, sc, lg = rationale_forward(m, x.to(dev), valid.to(dev))
-        res[k] = (mask.cpu(), sc.cpu(), lg.softmax(-1).cpu())
+        r = get_rationales(m, [(x, valid)])
+        res[k] = (r.masks, r.keep_probs, r.probs)
     return res
 
+# %% ../nbs/07_viz.ipynb #d16f0ff3
 def _caption(p, y, kept, n, classes):
+    "Caption of one model's view: prediction, its probability, ✓/✗ against the label, kept features."
     c = int(p.argmax())
     return f'pred {_name(c, classes)} ({p[c]:.2f}) {"✓" if c == int(y) else "✗"} · kept {kept}/{n}'
 
@@ -167,8 +174,9 @@ def show_text_rationales(models:dict, # name -> rationale model, e.g. {'teacher'
     return res
 
 # %% ../nbs/07_viz.ipynb #b388928d
-IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+IMAGENET_STATS = (IMAGENET_MEAN, IMAGENET_STD)   # the statistics of `rekd_nb.data_vision`, as one (mean, std) pair
 
+# %% ../nbs/07_viz.ipynb #21d58b29
 def _stats_of(o):
     "(mean, std) tuples if `o` carries normalisation statistics, else None."
     m, s = getattr(o, 'mean', None), getattr(o, 'std', None)
@@ -183,6 +191,7 @@ def image_stats(dl=None) -> tuple:
             if o is not None and (st := _stats_of(o)) is not None: return st
     return IMAGENET_STATS
 
+# %% ../nbs/07_viz.ipynb #f9381885
 def denormalize(x, # (..., 3, H, W) normalised images
                 mean=IMAGENET_STATS[0], # per-channel mean used to normalise
                 std=IMAGENET_STATS[1], # per-channel std used to normalise
@@ -192,7 +201,9 @@ def denormalize(x, # (..., 3, H, W) normalised images
     m, s = torch.as_tensor(mean, dtype=x.dtype).reshape(-1, 1, 1), torch.as_tensor(std, dtype=x.dtype).reshape(-1, 1, 1)
     return (x * s + m).clamp(0, 1)
 
+# %% ../nbs/07_viz.ipynb #0ee2d3af
 def _grid(L, grid=None):
+    "(rows, cols) of a patch grid of L patches: `grid`, else square."
     if grid is not None: return tuple(grid)
     h = int(round(math.sqrt(L)))
     if h * h != L: raise ValueError(f'{L} patches do not form a square grid: pass grid=(rows, cols)')
@@ -261,6 +272,7 @@ def history_frame(history) -> pd.DataFrame:
     if isinstance(history, (list, tuple)): return pd.DataFrame(list(history))
     raise TypeError(f'cannot read a training history from {type(history).__name__}')
 
+# %% ../nbs/07_viz.ipynb #41609fc2
 def history_frames(history) -> tuple:
     "(per-epoch table, per-batch table) of a training history; either may be None."
     if hasattr(history, 'metric_names') and hasattr(history, 'values'):
@@ -290,12 +302,11 @@ def _panel(col):
     if c.split('_')[0] in ('iou', 'f1', 'precision', 'recall'): return 'agreement'
     return 'other'
 
-def plot_training(history, # a fastai `Recorder`, dict(epochs=, steps=), or one table (see `history_frames`)
-                  size:float=2.4, # inches per panel
-                  cols:int=4, # panels per row
-                 ):
-    "τ, realised ratio, losses, loss terms, accuracy and agreement over training, one panel each."
-    ep, st = history_frames(history)
+# %% ../nbs/07_viz.ipynb #9632eb31
+def _series(ep, # per-epoch table or None
+            st, # per-batch table or None
+           ) -> dict:
+    "panel -> [(label, xs, ys, fmt)]: per-batch series at fractional epochs (lines), per-epoch ones at epoch ends (dots)."
     series = {}
     if st is not None:
         n = len(st)
@@ -307,6 +318,16 @@ def plot_training(history, # a fastai `Recorder`, dict(epochs=, steps=), or one 
         xs = e + 1 if st is not None else e
         for c in ep.columns:
             if (p := _panel(c)) and pd.api.types.is_numeric_dtype(ep[c]): series.setdefault(p, []).append((c, xs, ep[c], 'o-'))
+    return series
+
+# %% ../nbs/07_viz.ipynb #c4ce6c91
+def plot_training(history, # a fastai `Recorder`, dict(epochs=, steps=), or one table (see `history_frames`)
+                  size:float=2.4, # inches per panel
+                  cols:int=4, # panels per row
+                 ):
+    "τ, realised ratio, losses, loss terms, accuracy and agreement over training, one panel each."
+    ep, st = history_frames(history)
+    series = _series(ep, st)
     panels = [p for p in _PANELS if p in series]
     if not panels: raise ValueError('the history has no column to plot')
     nr, nc = -(-len(panels) // cols), min(cols, len(panels))
@@ -390,8 +411,45 @@ def _join(words):
     "Join words with spaces, without a space before closing punctuation."
     return ''.join(('' if (i == 0 or w in _NO_SPACE_BEFORE) else ' ') + w for i, w in enumerate(words))
 
+def _text_fields(ids, # (L,) token ids of one document (CPU)
+                 valid, # (L,) selectable tokens
+                 mask, # (L,) kept tokens
+                 tokenizer=None, # tokenizer or vocabulary, see `ids_to_pieces`
+                 scheme='auto', # word-piece scheme, see `merge_pieces`
+                ) -> dict:
+    "The words of a document, the words with a kept piece, and those joined with '…' over gaps."
+    pos = torch.nonzero(valid).flatten().tolist()
+    words = merge_pieces(ids_to_pieces(ids[pos].tolist(), tokenizer), scheme, tokenizer)
+    keep = [any(bool(mask[pos[j]]) for j in idx) for _, idx in words]
+    parts, prev = [], -2
+    for j, ((w, _), k) in enumerate(zip(words, keep)):
+        if not k: continue
+        if parts and j != prev + 1: parts.append('…')
+        parts.append(w); prev = j
+    return dict(text=_join([w for w, _ in words]), kept_words=[w for (w, _), k in zip(words, keep) if k], kept_text=_join(parts))
+
+# %% ../nbs/07_viz.ipynb #c2f18514
+def _record(r:Rationales, # the rationales of a batch (`get_rationales`)
+            i:int, # example index within the batch
+            x, # the example's input (CPU): an image (3-d) or token ids
+            id_, # the example's id
+            classes=None, grid=None, tokenizer=None, scheme='auto', # see `rationale_records`
+           ) -> dict:
+    "The JSON-ready record of example `i`: label, prediction, probabilities, kept features, and kept text or patch grid."
+    mask, valid, probs = r.masks[i], r.valid[i], r.probs[i]
+    rec = dict(id=id_, label=None if r.labels is None else int(r.labels[i]), prediction=int(probs.argmax()),
+               probabilities=[float(p) for p in probs], kept=torch.nonzero(mask).flatten().tolist(),
+               ratio=float(mask.sum() / valid.sum().clamp(min=1)))
+    if classes is not None:
+        rec.update(label_name=None if r.labels is None else _name(rec['label'], classes), prediction_name=_name(rec['prediction'], classes))
+    if r.gt is not None: rec['gt'] = torch.nonzero(r.gt[i]).flatten().tolist()
+    if x.ndim == 3: rec['patch_grid'] = mask.int().reshape(_grid(len(mask), grid)).tolist()
+    elif not x.is_floating_point(): rec.update(_text_fields(x, valid, mask, tokenizer, scheme))   # token ids
+    return rec
+
+# %% ../nbs/07_viz.ipynb #88e09183
 def rationale_records(model, # a rationale model
-                      dl, # iterable of batches (x, valid, y[, gt])
+                      dl, # iterable of batches (x, valid[, y[, gt]])
                       tokenizer=None, # for text: the tokenizer or vocabulary giving the words, see `ids_to_pieces`
                       classes=None, # class names to add as `label_name` / `prediction_name`
                       ids=None, # example ids (default: running index)
@@ -400,36 +458,17 @@ def rationale_records(model, # a rationale model
                       scheme='auto', # word-piece scheme, see `merge_pieces`
                      ) -> list:
     "One JSON-ready dict per example: id, label, prediction, probabilities, kept features, and kept text or patch grid."
-    recs, dev = [], model_device(model)
-    with eval_mode(model):
-        for b in _check_dl(dl):
-            x, valid, y, g = unpack_batch(b, dev)
-            mask, _, lg = rationale_forward(model, x, valid)
-            probs, mask, valid, y, xc = lg.softmax(-1).cpu(), mask.cpu(), valid.cpu(), y.cpu(), x.cpu()
-            for i in range(len(y)):
-                if max_items is not None and len(recs) >= max_items: return recs
-                n = len(recs)
-                r = dict(id=ids[n] if ids is not None else n, label=int(y[i]), prediction=int(probs[i].argmax()),
-                         probabilities=[float(p) for p in probs[i]], kept=torch.nonzero(mask[i]).flatten().tolist(),
-                         ratio=float(mask[i].sum() / valid[i].sum().clamp(min=1)))
-                if classes is not None: r.update(label_name=_name(r['label'], classes), prediction_name=_name(r['prediction'], classes))
-                if g is not None: r['gt'] = torch.nonzero(g[i].cpu()).flatten().tolist()
-                if xc.ndim == 4: r['patch_grid'] = mask[i].int().reshape(_grid(mask.shape[1], grid)).tolist()
-                elif not xc.is_floating_point():     # token ids
-                    pos = torch.nonzero(valid[i]).flatten().tolist()
-                    words = merge_pieces(ids_to_pieces(xc[i][pos].tolist(), tokenizer), scheme, tokenizer)
-                    keep = [any(bool(mask[i][pos[j]]) for j in idx) for _, idx in words]
-                    r['text'] = _join([w for w, _ in words])
-                    r['kept_words'] = [w for (w, _), k in zip(words, keep) if k]
-                    parts, prev = [], -2
-                    for j, ((w, _), k) in enumerate(zip(words, keep)):
-                        if not k: continue
-                        if parts and j != prev + 1: parts.append('…')
-                        parts.append(w); prev = j
-                    r['kept_text'] = _join(parts)
-                recs.append(r)
+    if not is_rationale_model(model): raise ValueError(f'{type(model).__name__} is not a rationale model (it has no select / predict)')
+    recs = []
+    for b in check_loader(dl):
+        r, x = get_rationales(model, [b]), unpack_batch(b)[0].cpu()
+        for i in range(len(r.preds)):
+            if max_items is not None and len(recs) >= max_items: return recs
+            n = len(recs)
+            recs.append(_record(r, i, x[i], ids[n] if ids is not None else n, classes, grid, tokenizer, scheme))
     return recs
 
+# %% ../nbs/07_viz.ipynb #8e9e9ec4
 def export_rationales(model, # a rationale model
                       dl, # iterable of batches (x, valid, y[, gt])
                       path, # output .jsonl file
@@ -440,6 +479,7 @@ def export_rationales(model, # a rationale model
         for r in rationale_records(model, dl, **kwargs): f.write(json.dumps(r, ensure_ascii=False) + '\n')
     return path
 
+# %% ../nbs/07_viz.ipynb #286d20d9
 def read_rationales(path) -> list:
     "Read a JSONL file written by `export_rationales` back into a list of dicts."
     with Path(path).open(encoding='utf-8') as f: return [json.loads(l) for l in f if l.strip()]

@@ -55,6 +55,23 @@ def _front_matter(nb: dict) -> dict:
     return (yaml.safe_load(m.group(1)) or {}) if m else {}
 
 
+def source_subtitle(nb: dict) -> str | None:
+    """The subtitle a source notebook asks for: the `> ` block under the `# title` of its first markdown cell, all its
+    lines joined. nbdev 2.4's front matter (`nbdev.frontmatter._md2dict`) keeps only the block's FIRST line as the page's
+    `description`, which is why a subtitle wrapped over several `> ` lines was cut (e.g. "... Planted digits (with");
+    write the `> ` line on one line (tools/check_docs.py checks that the page's subtitle equals this)."""
+    for c in nb.get('cells') or []:
+        if c.get('cell_type') != 'markdown': continue
+        src = ''.join(c.get('source') or '')
+        if not re.search(r'^#\s+\S', src, re.M): continue    # nbdev takes the first markdown cell with a `# title`
+        lines, seen = [], False
+        for line in src.split('\n'):
+            if re.match(r'^>\s?', line): lines.append(re.sub(r'^>\s?', '', line).strip()); seen = True
+            elif seen: break
+        return ' '.join(l for l in lines if l) or None
+    return None
+
+
 def _directives(src: str) -> dict:
     "The `#| key: value` options at the top of a code cell (Quarto's cell options)."
     import yaml
@@ -367,6 +384,7 @@ def render_readme(cfg=None) -> tuple[str, dict]:
         if SCHEME.match(t) or t.startswith(('#', '/')): return t
         path, sep, frag = t.partition('#')
         if path.endswith(('.ipynb', '.qmd')): return f'{url}/{_nbpath2html(Path(path)).as_posix()}{sep}{frag}'
+        if path.endswith('.html'): return f'{url}/{path}{sep}{frag}'     # a page of the site, which README.md is not part of
         return posixpath.normpath(posixpath.join(cfg.nbs_path.relative_to(cfg.config_path).as_posix(), path)) + sep + frag
     def fix_links(s: str) -> str: return _LINK_TARGET.sub(lambda m: m.group(1) + link(m.group(2)), s)
     fm = _front_matter(nb)

@@ -10,10 +10,15 @@ One check = one line PASS/FAIL/SKIP:
 - quarto-config: nbs/_quarto.yml, nbs/nbdev.yml (as nbdev generates it from settings.ini), nbs/styles.css and the
   sidebar are what `nbdev_docs` (Quarto) needs;
 - build: `python tools/build_docs.py` builds _docs/ offline with no broken link and nothing loaded from outside;
+- every-notebook: every notebook in nbs/ (found by globbing, so a new notebook is covered without editing this file) was
+  processed by nbdev and made a page of the site;
+- subtitles: each page's subtitle (the `description` of nbdev's front matter, which Quarto and the offline site both
+  show) equals its notebook's `> ` line in full (nbdev keeps only the first line of a wrapped `> ` block);
 - page <name>: one per page, opened in headless Chromium from a server on 127.0.0.1: status 200, no console error,
   no failed load, no request leaving 127.0.0.1, every sidebar link and internal link (with its #anchor) resolves,
-  the page is in the sidebar, maths typeset by the site's own KaTeX, pictures loaded (the home page and the
-  experiment pages nbs/1?_*.ipynb must show at least the pictures their notebooks store, and at least one),
+  the page is in the sidebar, its subtitle shows the notebook's `> ` line, maths typeset by the site's own KaTeX,
+  pictures loaded (every page that is not an API page must show at least the pictures its notebook stores, and the
+  home page at least one),
   and an API page shows every function and class its module exports, each with its show_doc anchor (exported names
   that are not functions or classes, such as constants, are only noted when the page never mentions them).
 The page checks are skipped, with a message, where no Chromium is installed (Debian: apt-get install chromium).
@@ -134,12 +139,25 @@ def exported_names(cfg) -> dict[str, dict]:
     return out
 
 
+def source_notebooks(cfg) -> list[Path]:
+    "Every notebook of nbs/ that nbdev makes a page of (as nbdev's nbglob finds them: not in `_` or `.` folders or names)."
+    return [nb for nb in sorted(cfg.nbs_path.rglob('*.ipynb'))
+            if not any(p.startswith(('.', '_')) for p in nb.relative_to(cfg.nbs_path).parts)]
+
+
+def is_api_notebook(nb: Path) -> bool:
+    "Whether a notebook exports a module (has a `#| default_exp` cell)."
+    cells = json.loads(nb.read_text(encoding='utf-8')).get('cells', [])
+    return any(c['cell_type'] == 'code' and re.search(r'^\s*#\|\s*default_exp\s', ''.join(c.get('source') or ''), re.M) for c in cells)
+
+
 def expected_images(cfg, cache: Path) -> dict[str, int]:
-    "{page: number of pictures}: for the home page and the experiment notebooks nbs/1?_*.ipynb, as nbdev processed them."
+    """{page: number of pictures}: for every notebook that is not an API page (home, experiments, tutorials, guides),
+    the pictures it stores, as nbdev processed it."""
     out = {}
-    for nb in sorted(cfg.nbs_path.glob('*.ipynb')):
-        if not (nb.name == cfg.get('readme_nb', 'index.ipynb') or re.match(r'1\d_', nb.name)): continue
-        p = cache / nb.name
+    for nb in source_notebooks(cfg):
+        if is_api_notebook(nb): continue
+        p = cache / nb.relative_to(cfg.nbs_path)
         if not p.exists(): continue
         d = json.loads(p.read_text(encoding='utf-8'))
         fm = build_docs._front_matter(d)
@@ -154,6 +172,51 @@ def expected_images(cfg, cache: Path) -> dict[str, int]:
                 n += sum(any(k.startswith('image/') for k in (x.get('data') or {})) for x in c.get('outputs') or [])
         out[fm.get('output-file', nb.with_suffix('.html').name)] = n
     return out
+
+
+def page_of(cfg, nb: Path) -> str:
+    "The page nbdev makes of a source notebook (`00_selector.ipynb` -> `selector.html`)."
+    from nbdev.doclinks import _nbpath2html
+    return _nbpath2html(nb.relative_to(cfg.nbs_path)).as_posix()
+
+
+def expected_subtitles(cfg) -> dict[str, str]:
+    "{page: subtitle}: the `> ` line of every notebook that has one (build_docs.source_subtitle)."
+    out = {}
+    for nb in source_notebooks(cfg):
+        sub = build_docs.source_subtitle(json.loads(nb.read_text(encoding='utf-8')))
+        if sub: out[page_of(cfg, nb)] = sub
+    return out
+
+
+def check_every_notebook(cfg=None, docs: Path | None = None) -> str:
+    "Every source notebook was processed by nbdev (into _proc/) and is a page of the built site."
+    cfg = cfg or build_docs._cfg()
+    cache, docs = cfg.config_path / '_proc', docs or cfg.doc_path
+    nbs = source_notebooks(cfg)
+    unprocessed = [nb.relative_to(cfg.config_path).as_posix() for nb in nbs if not (cache / nb.relative_to(cfg.nbs_path)).exists()]
+    no_page = [f'{nb.name} -> {page_of(cfg, nb)}' for nb in nbs if not (docs / page_of(cfg, nb)).exists()]
+    assert not unprocessed, f'nbdev did not process: {unprocessed}'
+    assert not no_page, f'notebooks without a page: {no_page}'
+    return f'{len(nbs)} notebooks, {len(nbs)} pages'
+
+
+def check_subtitles(cfg=None) -> str:
+    """Each page's subtitle, the `description` of the front matter nbdev wrote into _proc/ (what Quarto and the offline
+    site show), equals its notebook's `> ` line in full."""
+    cfg = cfg or build_docs._cfg()
+    cache, bad, n = cfg.config_path / '_proc', [], 0
+    for nb in source_notebooks(cfg):
+        want = build_docs.source_subtitle(json.loads(nb.read_text(encoding='utf-8')))
+        proc = cache / nb.relative_to(cfg.nbs_path)
+        if not want or not proc.exists(): continue
+        have = build_docs._front_matter(json.loads(proc.read_text(encoding='utf-8'))).get('description')
+        n += 1
+        if have != want:
+            bad.append(f'{nb.name}: the page\'s subtitle ends {str(have)[-40:]!r}, the notebook\'s `> ` block {want[-40:]!r} '
+                       '(nbdev keeps only the first line of a `> ` block: write the subtitle on one line)')
+    assert not bad, '; '.join(bad)
+    return f'{n} subtitles match their notebooks'
 
 
 # ----------------------------------------------------------------------------------------------- Chromium over the DevTools protocol
@@ -277,6 +340,7 @@ PAGE_JS = r"""(() => {
   const maths = [...document.querySelectorAll('span.math.inline, span.math.display')];
   return {
     title: document.title,
+    subtitle: (document.querySelector('#title-block-header .description') || {}).innerText || null,
     sidebar: [...document.querySelectorAll('#quarto-sidebar a[href]')].map(abs),
     links: [...document.querySelectorAll('a[href]')].map(abs),
     text: main.innerText,
@@ -290,7 +354,8 @@ PAGE_JS = r"""(() => {
   };
 })()"""
 
-def page_problems(b: Browser, base: str, page: str, docs: Path, exports: dict, images: dict, ids_cache: dict) -> tuple[list[str], str]:
+def page_problems(b: Browser, base: str, page: str, docs: Path, exports: dict, images: dict, ids_cache: dict,
+                  subtitles: dict | None = None) -> tuple[list[str], str]:
     url = urljoin(base, page)
     events = b.open(url)
     probs = []
@@ -335,6 +400,10 @@ def page_problems(b: Browser, base: str, page: str, docs: Path, exports: dict, i
                 if f not in ids_cache: ids_cache[f] = set(re.findall(r'\bid="([^"]+)"', f.read_text(encoding='utf-8')))
                 if unquote(frag) not in ids_cache[f]: probs.append(f'{kind} to a missing anchor: {path}#{frag}')
     if page != '404.html' and page not in sidebar_pages: probs.append('the page is not in the sidebar')
+    want = (subtitles or {}).get(page)
+    plain = lambda t: build_docs._words(re.sub(r'[`*_]', '', t))    # the words, whatever markdown's `code` or *emphasis* became
+    if want and plain(info['subtitle'] or '') != plain(want):
+        probs.append(f'subtitle shown: {(info["subtitle"] or "")[:80]!r}, the notebook\'s `> ` line: {want[:80]!r}')
     # exported functions and classes, with their show_doc anchors (other exported names: a note)
     notes = []
     for name, anchor in exports.get(page, {}).items():
@@ -348,9 +417,9 @@ def page_problems(b: Browser, base: str, page: str, docs: Path, exports: dict, i
     for i in info['images']:
         if not i['ok']: probs.append(f'picture did not load: {i["src"]}')
     if page in images:
-        want = max(1, images[page])
+        want = max(1 if page == 'index.html' else 0, images[page])
         if len(shown) + info['svgs'] < want:
-            probs.append(f'{len(shown) + info["svgs"]} picture(s) shown, the notebook has {images[page]}' + (' (the home page and the experiments need at least one)' if images[page] == 0 else ''))
+            probs.append(f'{len(shown) + info["svgs"]} picture(s) shown, the notebook has {images[page]}' + (' (the home page needs at least one)' if images[page] == 0 else ''))
     n_api = sum(a is not None for a in exports.get(page, {}).values())
     detail = f'{len(info["links"])} links, {info["math"]} formulas, {len(shown) + info["svgs"]} pictures' + (f', {n_api} exported functions/classes' if n_api else '')
     note = f'note: exported but never mentioned on the page: {", ".join(notes)}' if notes else ''
@@ -367,6 +436,7 @@ def browser_checks(docs: Path, shots: Path | None):
         return
     exports = exported_names(cfg)
     images = expected_images(cfg, cfg.config_path / '_proc')
+    subtitles = expected_subtitles(cfg)
     for p in exports:
         if p not in pages: record(f'api page {p}', 'FAIL', f'the module exported there has no page (names: {", ".join(exports[p])})')
     srv, base = serve(docs)
@@ -378,7 +448,7 @@ def browser_checks(docs: Path, shots: Path | None):
         for p in pages:
             t0 = time.time()
             try:
-                probs, detail, note = page_problems(b, base, p, docs, exports, images, ids_cache)
+                probs, detail, note = page_problems(b, base, p, docs, exports, images, ids_cache, subtitles)
                 if shots: b.screenshot(shots / (p.replace('/', '__')[:-5] + '.png'))
             except Exception as e:
                 probs, detail, note = [f'{type(e).__name__}: {e}'], '', ''
@@ -412,6 +482,9 @@ def main(argv=None):
             assert not unsearched, f'search.json has no entry for {sorted(unsearched)}'
             return f'{len(r["pages"])} pages in {r["seconds"]}s (nbdev processing {r["proc_seconds"]}s), maths on {r["maths_pages"]}'
         built = run_check('build', _build)
+    if built:
+        run_check('every-notebook', lambda: check_every_notebook(cfg, docs))
+        run_check('subtitles', lambda: check_subtitles(cfg))
     if not built: record('pages', 'FAIL', 'not checked: the site did not build')
     elif not (docs / 'index.html').exists(): record('pages', 'FAIL', f'not checked: no site in {docs} (build it: python tools/build_docs.py)')
     else: browser_checks(docs, a.screenshots)

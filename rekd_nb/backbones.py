@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['MASK_MODES', 'check_mode', 'kept_index', 'is_text_encoder', 'check_text_encoder', 'TextBackbone',
-           'tokenizer_fingerprint', 'text_backbone', 'ViTBackbone', 'vit_backbone', 'check_feature_space']
+           'tokenizer_fingerprint', 'text_backbone', 'ViTBackbone', 'vit_backbone', 'feature_differences',
+           'check_feature_space']
 
 # %% ../nbs/01_backbones.ipynb #b798a480
 import inspect, json, hashlib
@@ -62,6 +63,8 @@ class TextBackbone(nn.Module):
                  pad_token_id:int|None=None, # padding id; default: the config's `pad_token_id`
                  special_ids:list[int]|None=None, # ids never masked nor selectable ([CLS], [SEP]); None: first + last real token
                  vocab_fingerprint:str|None=None, # `tokenizer_fingerprint` of its tokenizer; None: unknown
+                 tokenizer_name:str|None=None, # its tokenizer's `name_or_path`, named in errors; None: unknown
+                 do_lower_case:bool|None=None, # whether its tokenizer lower-cases the text; None: unknown
                 ):
         super().__init__()
         check_text_encoder(model.config)
@@ -71,7 +74,8 @@ class TextBackbone(nn.Module):
         self.pad_token_id = model.config.pad_token_id if pad_token_id is None else int(pad_token_id)
         if self.pad_token_id is None: raise ValueError("the text backbone needs a pad_token_id (none in the config): pass pad_token_id=")
         self.special_ids = None if special_ids is None else sorted({int(i) for i in special_ids} - {self.pad_token_id})
-        self.vocab_fingerprint = vocab_fingerprint
+        self.vocab_fingerprint, self.tokenizer_name = vocab_fingerprint, tokenizer_name
+        self.do_lower_case = None if do_lower_case is None else bool(do_lower_case)
         emb = getattr(model, 'embeddings', None)
         # RoBERTa-like embeddings count positions from padding_idx + 1
         self.pos_offset = emb.padding_idx + 1 if emb is not None and isinstance(getattr(emb, 'padding_idx', None), int) else 0
@@ -177,7 +181,8 @@ def config_dict(self:TextBackbone)->dict:
     "JSON-serialisable description that rebuilds this backbone (with random weights) without the hub."
     return dict(family=self.family, config=self.model.config.to_dict(), pad_token_id=self.pad_token_id,
                 special_ids=self.special_ids, attn_implementation=self.model.config._attn_implementation,
-                vocab_fingerprint=getattr(self, 'vocab_fingerprint', None))  # getattr: objects pickled before it existed
+                vocab_fingerprint=getattr(self, 'vocab_fingerprint', None),  # getattr: objects pickled before these existed
+                tokenizer_name=getattr(self, 'tokenizer_name', None), do_lower_case=getattr(self, 'do_lower_case', None))
 
 # %% ../nbs/01_backbones.ipynb #e04356cb
 @patch(cls_method=True)
@@ -188,7 +193,8 @@ def from_config_dict(cls:TextBackbone, d:dict # a dict from `config_dict`
     cfg = AutoConfig.for_model(**d['config'])
     check_text_encoder(cfg)
     model = AutoModel.from_config(cfg, attn_implementation=d.get('attn_implementation'))
-    return cls(model, pad_token_id=d['pad_token_id'], special_ids=d['special_ids'], vocab_fingerprint=d.get('vocab_fingerprint'))
+    return cls(model, pad_token_id=d['pad_token_id'], special_ids=d['special_ids'], vocab_fingerprint=d.get('vocab_fingerprint'),
+               tokenizer_name=d.get('tokenizer_name'), do_lower_case=d.get('do_lower_case'))
 
 # %% ../nbs/01_backbones.ipynb #05595bec
 def _tokenizer_ids(tok):
@@ -226,13 +232,15 @@ def text_backbone(src, # hub name, local path, `transformers` config, or encoder
             try: tokenizer = AutoTokenizer.from_pretrained(src)
             except Exception: tokenizer = None
     else: raise TypeError(f"text_backbone expects a name, path, config or model, got {type(src).__name__}")
-    fp = None
+    fp = name = lower = None
     if tokenizer is not None:
         tp, ts = _tokenizer_ids(tokenizer)
         pad_token_id = tp if pad_token_id is None else pad_token_id
         special_ids = ts if special_ids is None else special_ids
-        fp = tokenizer_fingerprint(tokenizer)
-    return TextBackbone(model, pad_token_id=pad_token_id, special_ids=special_ids, vocab_fingerprint=fp)
+        fp, name = tokenizer_fingerprint(tokenizer), str(getattr(tokenizer, 'name_or_path', '') or '') or None
+        lower = getattr(tokenizer, 'do_lower_case', None)
+    return TextBackbone(model, pad_token_id=pad_token_id, special_ids=special_ids, vocab_fingerprint=fp,
+                        tokenizer_name=name, do_lower_case=lower)
 
 # %% ../nbs/01_backbones.ipynb #5a72379d
 def _vit_kwargs(m:VisionTransformer)->dict:
@@ -414,10 +422,10 @@ def vit_backbone(src, # timm model name (e.g. 'vit_tiny_patch16_224') or a timm 
 # %% ../nbs/01_backbones.ipynb #ad2af58f
 @patch
 def feature_space(self:TextBackbone)->dict:
-    "What a feature mask over this backbone's input refers to: family, vocabulary size (and fingerprint), padding and special ids."
+    "What a feature mask over this backbone's input refers to: family, vocabulary size (fingerprint, lower-casing), padding and special ids."
     d = dict(family=self.family, vocab_size=self.model.config.vocab_size, pad_token_id=self.pad_token_id, special_ids=self.special_ids)
-    fp = getattr(self, 'vocab_fingerprint', None)  # None: unknown (no tokenizer, or an object pickled before fingerprints)
-    if fp is not None: d['vocab_fingerprint'] = fp
+    for k in ('vocab_fingerprint', 'do_lower_case'):  # None: unknown (no tokenizer, or an object pickled before they existed)
+        if getattr(self, k, None) is not None: d[k] = getattr(self, k)
     return d
 
 # %% ../nbs/01_backbones.ipynb #a82cefee
@@ -427,18 +435,61 @@ def feature_space(self:ViTBackbone)->dict:
     return dict(family=self.family, img_size=list(self.img_size), patch_size=list(self.patch_size),
                 in_chans=self.model.patch_embed.proj.in_channels)
 
+# %% ../nbs/01_backbones.ipynb #1932a3ae
+def _size(v): return 'x'.join(map(str, v)) if len(set(v)) > 1 else str(v[0])   # [224, 224] -> '224'
+
+def feature_differences(fa:dict, # `feature_space()` of one backbone
+                        fb:dict, # that of the other
+                       )->list[str]: # one phrase per difference, `fa`'s value first; empty when they agree
+    "How two feature spaces differ, in words (a key that either side does not know is not compared)."
+    v = lambda k: (fa.get(k), fb.get(k))
+    differs = lambda k: None not in v(k) and fa[k] != fb[k]
+    kinds = {'text': 'text', 'vision': 'images'}
+    if differs('family'): return [f"{kinds.get(fa['family'], fa['family'])} vs {kinds.get(fb['family'], fb['family'])}"]
+    out = [f"vocabulary size {fa['vocab_size']} vs {fb['vocab_size']}"] if differs('vocab_size') else []
+    if not out and differs('vocab_fingerprint'): out.append(f"the same vocabulary size ({fa['vocab_size']}) but different words")
+    if differs('special_ids'): out.append("special token ids ([CLS]/[SEP]) {} vs {}".format(*v('special_ids')))
+    if differs('pad_token_id'): out.append("[PAD] id {} vs {}".format(*v('pad_token_id')))
+    if differs('do_lower_case'): out.append("lower-casing {} vs {}".format(*('on' if x else 'off' for x in v('do_lower_case'))))
+    if differs('img_size') or differs('patch_size'):
+        grid = lambda f: 'x'.join(str(i // p) for i, p in zip(f['img_size'], f['patch_size']))
+        why = [f"{w} of {_size(fa[k])} vs {_size(fb[k])} px" for k, w in (('img_size', 'images'), ('patch_size', 'patches')) if differs(k)]
+        out.append(f"patch grid {grid(fa)} vs {grid(fb)} ({', '.join(why)})")
+    if differs('in_chans'): out.append("input channels {} vs {}".format(*v('in_chans')))
+    return out
+
+# %% ../nbs/01_backbones.ipynb #2a080b15
+def _feature_fix(kind, first, second, fa, first_name, what)->str:
+    "What to do about a feature mismatch, in the error's words."
+    pair = 'distil between' if 'teacher' in what else 'pair'
+    if kind == 'tokenizers':
+        tok = first_name or f"<{first}'s tokenizer>"
+        return (f"To fix it, train {second} with {first}'s tokenizer (rekd_train: pass --tokenizer {tok}; "
+                f"in Python: build {second}'s spec with tokenizer=that tokenizer), or {pair} models that share a tokenizer.")
+    if kind == 'patch grids':
+        return (f"To fix it, build {second} with {first}'s image and patch size (img_size={_size(fa['img_size'])}, "
+                f"patch_size={_size(fa['patch_size'])}), or {pair} models with the same patch grid.")
+    return f"To fix it, {pair} models that read the same kind of input."
+
 # %% ../nbs/01_backbones.ipynb #d92bc229
-def check_feature_space(a, # a backbone
-                        b, # another backbone
-                        what:str='the two backbones', # how to name the pair in the error
+def _quoted(name): return f"'{name}'" if name else 'unknown'
+
+def _pair(what:str)->tuple: # ('the teacher', 'the student') from 'the teacher and the student'
+    first, sep, second = what.partition(' and ')
+    return (first, second) if sep else ('the first backbone', 'the second backbone')
+
+def check_feature_space(a, # the backbone named first in `what` (e.g. the teacher's)
+                        b, # the backbone named second (e.g. the student's)
+                        what:str='the two backbones', # the pair, `a` first, e.g. 'the teacher and the student'
+                        fix:str|None=None, # what to do, for the error (default: give `b` the tokenizer / patch grid of `a`)
                        ):
-    "Raise a clear `ValueError` if backbones `a` and `b` do not read the same features (tokenizer / patch grid)."
+    "Raise a `ValueError` saying how (in words) and what to do unless backbones `a` and `b` read the same features."
     fa, fb = a.feature_space(), b.feature_space()
-    for k in ('special_ids', 'vocab_fingerprint'):  # compared only when both sides know them
-        if fa.get(k) is None or fb.get(k) is None: fa.pop(k, None); fb.pop(k, None)
-    diff = {k: (fa.get(k), fb.get(k)) for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k)}
-    if diff:
-        hint = (" (same vocabulary size, but different words: they were built with different tokenizers)"
-                if set(diff) == {'vocab_fingerprint'} else "")
-        raise ValueError(f"{what} must share the same features (tokenizer / vocabulary or patch grid); they differ in "
-                         + ', '.join(f'{k}: {x} vs {y}' for k, (x, y) in sorted(diff.items())) + hint)
+    diffs = feature_differences(fa, fb)
+    if not diffs: return
+    (first, second), names = _pair(what), [getattr(m, 'tokenizer_name', None) for m in (a, b)]
+    kind = 'inputs' if fa['family'] != fb['family'] else 'tokenizers' if fa['family'] == 'text' else 'patch grids'
+    named = ''
+    if kind == 'tokenizers' and any(names): named = f" {first.capitalize()}'s tokenizer is {_quoted(names[0])}, {second}'s {_quoted(names[1])}."
+    raise ValueError(f"{what} must read the same features, but their {kind} differ ({first}'s vs {second}'s): "
+                     f"{'; '.join(diffs)}.{named} {fix or _feature_fix(kind, first, second, fa, names[0], what)}")

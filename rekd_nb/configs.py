@@ -282,13 +282,23 @@ for _r in ('cls', 're', 'rekd'):
         register_config(f'defaults/{_r}/{_f}', 'defaults', (lambda r=_r, f=_f: _make_defaults(r, f)),
                         f"rekd_train's {_r.upper()} defaults, {_f}")
 
+def _pretrained_text_defaults(regime):
+    "The defaults of a regime for a pretrained text encoder: lr 1e-4, λ_sel 1e-3 (the text experiments' settings)."
+    d = _make_defaults(regime, 'text')
+    return dataclasses.replace(d, name=f'defaults/{regime}/text-pretrained', lr=1e-4, lam_sel=1e-3 if regime != 'cls' else None)
+
+for _r in ('cls', 're', 'rekd'):
+    register_config(f'defaults/{_r}/text-pretrained', 'defaults', (lambda r=_r: _pretrained_text_defaults(r)),
+                    f"rekd_train's {_r.upper()} defaults, pretrained text encoders (lr 1e-4, λ_sel 1e-3)")
+
 # %% ../nbs/05e_configs.ipynb #f3666964
 def default_preset(regime:str, # 'cls', 're' or 'rekd'
                    family:str, # 'vision' or 'text'
+                   pretrained:bool=False, # text: a pretrained encoder (its own defaults)
                   )->Preset:
     "The defaults of a regime for a backbone family (what `rekd_train` uses when no preset is named)."
     check_choice(regime, ('cls', 're', 'rekd'), 'regime'); check_choice(family, tuple(SPARSITY_DEFAULTS), 'family')
-    return get_config(f'defaults/{regime}/{family}', 'defaults')
+    return get_config(f'defaults/{regime}/text-pretrained' if pretrained and family == 'text' else f'defaults/{regime}/{family}', 'defaults')
 
 # %% ../nbs/05e_configs.ipynb #dc085462
 @dataclass

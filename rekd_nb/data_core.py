@@ -64,6 +64,11 @@ class RekdDataLoaders(DataLoaders):
     def test(self): return self.loaders[2] if len(self.loaders) > 2 else None
     @property
     def test_ds(self): return self.loaders[2].dataset if len(self.loaders) > 2 else None
+    def add_meta(self, **meta):
+        "Attach more metadata (as attributes and in `meta`, so `new_empty` keeps it); returns `self`"
+        self.meta.update(meta)
+        for k,v in meta.items(): setattr(self, k, v)
+        return self
     def new_empty(self):
         "Empty copies of the loaders with the same metadata (what fastai's `Learner.export` saves)"
         loaders = [dl.new(dl.dataset.new_empty()) for dl in self.loaders]

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['IMDB_CLASSES', 'CIFAR10_CLASSES', 'CIFAR100_FINE_CLASSES', 'CIFAR100_COARSE_CLASSES', 'TASKS', 'TEXT_TASKS',
-           'paper_splits', 'imdb_dls', 'cifar10_dls', 'cifar100_dls', 'task_family', 'task_dls', 'user_tables',
-           'user_dls']
+           'EMPTY_TEXT_REASON', 'paper_splits', 'imdb_dls', 'cifar10_dls', 'cifar100_dls', 'task_family', 'task_dls',
+           'user_tables', 'drop_empty_texts', 'user_dls']
 
 # %% ../nbs/04e_data_external.ipynb #4e6d1788
+import warnings
 from pathlib import Path
 from collections.abc import Sequence, Mapping
 import pandas as pd
@@ -191,6 +192,21 @@ def user_tables(path:str|Path, # a CSV / parquet file or a folder
     if subs: return {'train': class_folder_table(p, kind)}
     raise FileNotFoundError(f"{p} holds no table files, no split folders and no class folders")
 
+# %% ../nbs/04e_data_external.ipynb #ed217312
+EMPTY_TEXT_REASON = 'empty or whitespace-only text'
+
+def drop_empty_texts(df:pd.DataFrame, # the user's rows
+                     text_col:str='text', # text column
+                     split_col:str|None=None, # column of split names ('train', 'valid', 'test'); without it every row is 'train'
+                    )->tuple: # (the kept rows, {'train': n, 'valid': n, 'test': n, 'total': n, 'reason': ...})
+    "Drop the rows whose text is missing, empty or whitespace-only, and count them per split."
+    texts = df[text_col]
+    empty = texts.isna() | texts.map(lambda t: isinstance(t, str) and not t.strip())   # other types fail later, loudly
+    splits = df[split_col] if split_col else pd.Series('train', index=df.index)
+    counts = splits[empty].value_counts()
+    dropped = {k: int(counts.get(k, 0)) for k in ('train', 'valid', 'test')}
+    return df[~empty], dict(dropped, total=int(empty.sum()), reason=EMPTY_TEXT_REASON)
+
 # %% ../nbs/04e_data_external.ipynb #99be53ad
 def user_dls(path:str|Path, # a CSV / parquet file or a folder (see above)
              spec=None, # backbone (e.g. a `ModelSpec`): `family`, `img_size` / `patch_size` or `tokenizer()`
@@ -217,9 +233,13 @@ def user_dls(path:str|Path, # a CSV / parquet file or a folder (see above)
         if spec is not None and spec.family != 'text': raise ValueError(f"{path} holds texts, but the backbone {spec.src!r} is a vision model")
         tokenizer = tokenizer or (spec.tokenizer() if spec is not None else None)
         if tokenizer is None: raise ValueError(f"{path} holds texts: a text backbone (with its tokenizer) is needed")
-        df = df[df[text_col].map(lambda t: isinstance(t, str) and bool(t.strip()))]
+        df, dropped = drop_empty_texts(df, text_col, sp)
+        if dropped['total']:
+            warnings.warn(f"{path}: dropped {dropped['total']} of {len(df) + dropped['total']} rows, {dropped['reason']} "
+                          f"(train {dropped['train']}, valid {dropped['valid']}, test {dropped['test']})", UserWarning)
         return text_dls(df, tokenizer=tokenizer, max_len=max_len or 256, bs=bs, seed=seed, split=sp, valid_pct=valid_pct,
-                        test_pct=test_pct, text_col=text_col, label_col=label_col, device=device, name=name, **kwargs)
+                        test_pct=test_pct, text_col=text_col, label_col=label_col, device=device, name=name, **kwargs
+                       ).add_meta(dropped=dropped)
     img_col = next((c for c in IMAGE_COLS if c in cols), None)
     if img_col is None: raise ValueError(f"{path} has no text column {text_col!r} and no image column (img, image, path, file)")
     if spec is not None and spec.family != 'vision': raise ValueError(f"{path} holds images, but the backbone {spec.src!r} is a text model")

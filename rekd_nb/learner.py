@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['BatchSplitter', 'RationaleUnpacker', 'TemperatureCallback', 'REObjective', 'REKDObjective', 'NonFiniteLossError',
            'NonFiniteGuard', 'has_random_tfms', 'teacher_cache', 'TeacherCallback', 'SelectionRatio', 'MaskAgreement',
-           'plot_tau', 'RationaleRecorder', 'check_teacher_student', 'cls_learner', 're_learner', 'rekd_learner',
-           'Rationales', 'get_rationales']
+           'plot_tau', 'RationaleRecorder', 'CollapseWarning', 'CollapseWatch', 'check_teacher_student', 'cls_learner',
+           're_learner', 'rekd_learner', 'Rationales', 'get_rationales']
 
 # %% ../nbs/05_learner.ipynb #ffda3ffa
 import math, random, time, warnings
@@ -457,6 +457,77 @@ class RationaleRecorder(Callback):
         "Plot τ and the realised selection ratio of the last fit (`plot_tau` on this callback's learner)."
         plot_tau(self.learn, keys, figsize)
 
+# %% ../nbs/05_learner.ipynb #83eb40d3
+class CollapseWarning(UserWarning):
+    "A rationale model's selector collapsed: it keeps far fewer features than its target, or nothing in many examples."
+
+# %% ../nbs/05_learner.ipynb #900b1cca
+class CollapseWatch(Callback):
+    "After each epoch's validation, record the realised ratio and the empty-rationale fraction; warn once per fit on a collapse."
+    order, run_train = 66, False  # validation batches only; after the recorder, reading what the pass computed
+    def __init__(self, ratio:float|None=None, # target ratio (None: the objective's, read at the start of each fit)
+                 min_ratio_frac:float=.2, # a realised ratio below this fraction of the target is a collapse
+                 max_empty:float=.05, # more than this fraction of empty rationales is a collapse ...
+                 min_budget:float=5., # ... when the target keeps at least this many features per example (fewer: empties are normal)
+                ):
+        self.ratio = None if ratio is None else check_ratio(ratio)
+        self.min_ratio_frac, self.max_empty = check_frac(min_ratio_frac, 'min_ratio_frac'), check_frac(max_empty, 'max_empty')
+        self.min_budget = check_nonneg(min_budget, 'min_budget')
+        self.history, self.warning, self.fitting = [], None, False
+        self.before_validate()
+    def before_fit(self):
+        self.obj = next((c for c in self.learn.cbs if isinstance(c, REObjective)), None)
+        self.target = self.ratio if self.ratio is not None or self.obj is None else self.obj.ratio
+        self.history, self.warning, self.fitting = [], None, True
+        self.before_validate()   # a validation cancelled before it starts (lr_find) counts nothing
+    def after_fit(self): self.fitting = False
+    def before_validate(self): self.kept = self.valid = self.empty = self.examples = 0
+    def after_batch(self):
+        out = self.learn.out
+        if out is None: return
+        v = _valid_of(self.learn)
+        keep = out.mask.detach() > .5   # the one threshold rule of `rekd_nb.inference`
+        v = torch.ones_like(keep) if v is None else v.bool()
+        keep, has = keep & v, v.any(-1)
+        self.kept, self.valid = self.kept + keep.sum(), self.valid + v.sum()
+        self.empty, self.examples = self.empty + (has & ~keep.any(-1)).sum(), self.examples + has.sum()
+
+# %% ../nbs/05_learner.ipynb #c50d3e49
+@patch
+def after_validate(self:CollapseWatch):
+    "Record this epoch's numbers and warn (once per fit) if they show a collapse."
+    if not self.fitting or not int(self.examples): return
+    kept, valid, empty, n = (float(t) for t in (self.kept, self.valid, self.empty, self.examples))
+    self.before_validate()   # counted: a cancelled next pass starts from nothing
+    rec = dict(epoch=self.epoch, ratio=kept / max(valid, 1.), empty=empty / n,
+               budget=None if self.target is None else self.target * valid / n)   # features the target keeps per example
+    rec['collapsed'] = bool(self.collapse_reasons(rec))
+    self.history.append(rec)
+    if rec['collapsed'] and self.warning is None:
+        self.warning = self.collapse_message(rec)
+        warnings.warn(self.warning, CollapseWarning, stacklevel=2)
+
+# %% ../nbs/05_learner.ipynb #b405fdc9
+@patch
+def collapse_reasons(self:CollapseWatch, rec:dict # an entry of `history`
+                    )->list[str]: # empty when `rec` is no collapse
+    "Why `rec`'s epoch is a collapse, in words with its numbers."
+    out = []
+    if self.target is not None and rec['ratio'] < self.min_ratio_frac * self.target:
+        out.append(f"the realised ratio {rec['ratio']:.3f} is below {self.min_ratio_frac:g} x the target {self.target:g}")
+    if rec['empty'] > self.max_empty and (rec.get('budget') is None or rec['budget'] >= self.min_budget):
+        out.append(f"{rec['empty']:.1%} of the rationales are empty (more than {self.max_empty:.0%})")
+    return out
+
+@patch
+def collapse_message(self:CollapseWatch, rec:dict # an entry of `history`
+                    )->str:
+    "What collapsed at `rec`'s epoch, with the numbers, and what to change."
+    lam = f" (now {self.obj.lam_sel:g})" if getattr(self, 'obj', None) is not None else ''
+    return (f"the selector collapsed at epoch {rec['epoch']} (validation): {' and '.join(self.collapse_reasons(rec))}. "
+            f"To change: a lower lam_sel{lam}, a budget warm-up (rekd_nb.train.BudgetWarmup), a warm start from a CLS model "
+            "(rekd_train --init <its checkpoint>), or a lower learning rate.")
+
 # %% ../nbs/05_learner.ipynb #4701f528
 def _peek(dls):
     "One batch of the validation loader (or the training loader if it is empty), leaving every random state as it was."
@@ -511,10 +582,10 @@ def check_teacher_student(student:nn.Module, # the student `RationaleModel`
     if student.n_classes != teacher.n_classes:
         raise ValueError(f"teacher and student must predict the same classes: the teacher has {teacher.n_classes}, "
                          f"the student {student.n_classes}")
-    check_feature_space(student.selector, teacher.selector, 'teacher and student')
+    check_feature_space(teacher.selector, student.selector, 'the teacher and the student')   # the teacher first, as named
     if x is not None and student.selector.n_features(x) != teacher.selector.n_features(x):
-        raise ValueError(f"teacher and student read a different number of features: {teacher.selector.n_features(x)} vs "
-                         f"{student.selector.n_features(x)}")
+        raise ValueError(f"the teacher and the student read a different number of features: {teacher.selector.n_features(x)} "
+                         f"(the teacher) vs {student.selector.n_features(x)} (the student)")
 
 # %% ../nbs/05_learner.ipynb #c86541ba
 def _re_defaults(model, ratio, lam_sel):
@@ -577,8 +648,9 @@ def re_learner(dls, # `DataLoaders` of (x, valid, y[, gt]) batches, n_inp=2
     b = _check_data(dls, model)
     for t in teachers: check_teacher_student(model, t, b[0])
     ratio, lam_sel = _re_defaults(model, ratio, lam_sel)
+    watch = [] if any(isinstance(c, CollapseWatch) for c in L(cbs)) else [CollapseWatch(ratio)]   # the caller's, if given
     cbs = [TemperatureCallback(tau0, tau_end, tau_every), objective(ratio, lam_sel, per_example=per_example, normalize=normalize),
-           RationaleRecorder(), *L(cbs)]
+           RationaleRecorder(), *watch, *L(cbs)]
     return _learner(dls, model, cbs, ifnone(metrics, _re_metrics(b, teacher=bool(teachers))), lr, opt_func, grad_clip, **kwargs)
 
 # %% ../nbs/05_learner.ipynb #69d47c1d

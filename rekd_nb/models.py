@@ -68,7 +68,8 @@ class RationaleModel(nn.Module):
         super().__init__()
         if share: predictor = selector
         elif predictor is None: raise ValueError("a predictor backbone is needed unless share=True")
-        check_feature_space(selector, predictor, 'selector and predictor')
+        check_feature_space(selector, predictor, 'the selector and the predictor',
+                            fix='Build both from the same source (or the same tokenizer / image and patch size).')
         self.selector, self.predictor = selector, predictor
         self.n_classes, self.mask_mode, self.share, self.dropout = int(n_classes), check_mode(mask_mode), bool(share), dropout
         self.head = head or selector.family
@@ -276,17 +277,35 @@ def _fsync_dir(folder:Path):
     except OSError: pass
     finally: os.close(fd)
 
+# %% ../nbs/02_models.ipynb #2173d7d9
+def _current_umask()->int:
+    "The process's umask, read without changing it where the OS allows (Linux), else set and restored at once."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except OSError: pass
+    mask = os.umask(0o022); os.umask(mask)
+    return mask
+
+# %% ../nbs/02_models.ipynb #c3fb7baa
+def _final_mode(path:Path)->int:
+    "The permission bits `open(path, 'w')` would leave: an existing file keeps its own, a new one gets 0o666 & ~umask."
+    try: return path.stat().st_mode & 0o7777
+    except FileNotFoundError: return 0o666 & ~_current_umask()
+
 # %% ../nbs/02_models.ipynb #879901f2
 def atomic_write(path:str|Path, # the file to (re)write
                  write, # callable taking the temporary file's path and writing the whole content to it, or the bytes to write
                 )->Path: # `path`
     "Write `path` atomically: `write(tmp)` fills a temporary file beside it, which is fsynced, then renamed over `path`."
+    # the temporary file may be created 0600 (by `write`'s library): give the result the mode `open()` would
     if isinstance(write, (bytes, bytearray)): data, write = bytes(write), lambda tmp: tmp.write_bytes(data)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
         write(tmp)
+        os.chmod(tmp, _final_mode(path))
         with open(tmp, 'rb+') as f: os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:

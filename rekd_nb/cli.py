@@ -124,7 +124,7 @@ def _fmt(v):
     if v is None or (isinstance(v, float) and not math.isfinite(v)): return '—'
     return f'{v:.3f}' if isinstance(v, float) else str(v)
 
-def text_table(df:'pd.DataFrame', # the table
+def text_table(df, # the table (a pandas DataFrame)
                cols:list|None=None, # columns to show (those present)
                left:bool=False, # align every column left (default: the first left, the others right)
               )->str:
@@ -143,7 +143,7 @@ def add_report(records:list, # `RunRecord`s, one per model (same order as `model
                models:dict, # name -> model
                dl, # the evaluation loader (not shuffled)
                teacher=None, # the teacher (agreement columns)
-              )->'pd.DataFrame': # the report
+              ): # the report (a pandas DataFrame)
     "Compute `rationale_report` for `models` on `dl` and merge its columns into the records' `metrics`."
     load_library()
     rat = {k: m for k, m in models.items() if isinstance(m, RationaleModel)}
@@ -205,8 +205,8 @@ def _label(key):
     p = key.split('/')
     return f"{p[0]} {p[1].upper()}" + (f" s{p[2]}" if len(p) > 2 else '')
 
-def summary_table(df:'pd.DataFrame' # `results_frame` of the demo's records (with `name`)
-                 )->'pd.DataFrame':
+def summary_table(df # `results_frame` of the demo's records (with `name`)
+                 ): # a pandas DataFrame
     "Mean ± std over seeds of the students' accuracy, ratio, agreement and ground-truth F1 per regime."
     s = df[df.model == 'student']
     cols = [c for c in ('accuracy', 'ratio', 'comprehensiveness', 'sufficiency', 'teacher_f1', 'gt_f1') if c in s and s[c].notna().any()]
@@ -373,8 +373,8 @@ def registered_pretrained(src:str # a vision spec's source (a timm architecture 
     specs = (get_config(n) for n in list_configs(kind='spec'))
     return any(s.family == 'vision' and s.src == src and s.pretrained for s in specs)
 
-def mark_pretrained(spec:'ModelSpec' # a resolved spec
-                   )->'ModelSpec':
+def mark_pretrained(spec # a resolved spec
+                   ): # a `ModelSpec`
     "Set `pretrained` on a text spec whose source is a hub name or model folder (its weights are loaded); return the spec."
     if spec.family == 'text' and isinstance(spec.src, str): spec.pretrained = True
     return spec
@@ -383,7 +383,7 @@ def mark_pretrained(spec:'ModelSpec' # a resolved spec
 _BERT_KEYS = ('vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings')
 
 def bundle_spec(b # a loaded `Bundle`
-               )->'ModelSpec':
+               ): # a `ModelSpec`
     "The backbone spec of a checkpoint: the one its metrics.json records, else one read off the model's own config."
     f = b.path.parent/'metrics.json'
     d = json.loads(f.read_text()).get('config', {}) if f.is_file() else {}
@@ -394,8 +394,8 @@ def bundle_spec(b # a loaded `Bundle`
     return ModelSpec('text', {k: bb['config'][k] for k in _BERT_KEYS if k in bb['config']}, name=name)
 
 # %% ../nbs/08_cli.ipynb #6dd960ac
-def spec_conflict(spec:'ModelSpec', # the backbone given
-                  other:'ModelSpec', # the checkpoint's
+def spec_conflict(spec, # the backbone given
+                  other, # the checkpoint's
                  )->str|None: # what differs, in words (None: they agree)
     "How a given backbone contradicts a checkpoint's (family, input / patch size, ViT size, BERT size or source)."
     if spec.family != other.family: return f"a {spec.family} backbone for a {other.family} model"

@@ -22,8 +22,8 @@ def load_library():
     "Import pandas, torch and the library modules the commands use (deferred so that `--help` is immediate)."
     global pd, torch, matplotlib, viz, set_seed, RationaleModel, Classifier, ModelSpec, re_from_classifier, model_config
     global IMAGE_EXTS, TASKS, task_dls, NonFiniteLossError, CollapseWatch, CollapseWarning, rationale_report, SCHEDULES, train_cls, train_re, train_rekd
-    global check_teacher, run_regimes, fit_with, record_of, results_frame, save_results, environment, save_bundle, load_bundle
-    global input_batches, data_meta, get_config, list_configs, config_table, resolve_spec, recipe, default_preset
+    global check_teacher, diagnose_teacher, run_regimes, fit_with, record_of, results_frame, save_results, environment, save_bundle, load_bundle
+    global input_batches, data_meta, get_config, list_configs, config_table, resolve_spec, recipe, default_preset, task_ratio
     if 'default_preset' in globals(): return
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)
@@ -34,18 +34,18 @@ def load_library():
         from rekd_nb.data_external import TASKS, task_dls
         from rekd_nb.learner import NonFiniteLossError, CollapseWatch, CollapseWarning
         from rekd_nb.metrics import rationale_report
-        from rekd_nb.train import SCHEDULES, train_cls, train_re, train_rekd, check_teacher, run_regimes, fit_with
+        from rekd_nb.train import SCHEDULES, train_cls, train_re, train_rekd, check_teacher, diagnose_teacher, run_regimes, fit_with
         from rekd_nb.results import record_of, results_frame, save_results, environment
         from rekd_nb.checkpoints import save_bundle, load_bundle, input_batches, data_meta
-        from rekd_nb.configs import get_config, list_configs, config_table, resolve_spec, recipe, default_preset
+        from rekd_nb.configs import get_config, list_configs, config_table, resolve_spec, recipe, default_preset, task_ratio
         from rekd_nb import viz
 
 # %% ../nbs/08_cli.ipynb #4bf2bf90
 _LAZY = ('pd', 'torch', 'matplotlib', 'viz', 'set_seed', 'RationaleModel', 'Classifier', 'ModelSpec', 're_from_classifier',
          'model_config', 'IMAGE_EXTS', 'TASKS', 'task_dls', 'NonFiniteLossError', 'CollapseWatch', 'CollapseWarning', 'rationale_report', 'SCHEDULES', 'train_cls',
-         'train_re', 'train_rekd', 'check_teacher', 'run_regimes', 'fit_with', 'record_of', 'results_frame', 'save_results',
+         'train_re', 'train_rekd', 'check_teacher', 'diagnose_teacher', 'run_regimes', 'fit_with', 'record_of', 'results_frame', 'save_results',
          'environment', 'save_bundle', 'load_bundle', 'input_batches', 'data_meta', 'get_config', 'list_configs', 'config_table',
-         'resolve_spec', 'recipe', 'default_preset')
+         'resolve_spec', 'recipe', 'default_preset', 'task_ratio')
 
 def __getattr__(name):
     "Module attributes imported by `load_library` (e.g. `rekd_nb.cli.environment`) resolve on first use."
@@ -346,6 +346,7 @@ def _check_options(a):
     for k, check in _OPTION_CHECKS.items():
         if a[k] is not None: check(a[k], f'--{k}')
     check_choice(a.regime, REGIMES, '--regime'); check_choice(a.mask_mode, MASK_MODES, '--mask_mode')
+    check_choice(a.suspect_teacher, ('warn', 'raise', 'ignore'), '--suspect_teacher')
     if a.schedule is not None: check_choice(a.schedule, SCHEDULES, '--schedule')
 
 # %% ../nbs/08_cli.ipynb #1320d353
@@ -413,7 +414,7 @@ def spec_conflict(spec, # the backbone given
 # %% ../nbs/08_cli.ipynb #0b5b1166
 def _default_backbone(data):
     "The student size of an embedded task (other datasets need --backbone or --init)."
-    if data in ('digits', 'planted-digits', 'planted-text'): return f'{data}/student'
+    if f'{data}/student' in list_configs(kind='spec'): return f'{data}/student'
     raise ValueError(f"--backbone is needed for dataset {data!r}: a registered name (rekd_train --list shows them, e.g. tiny/text), "
                      f"a model folder, a .json config or a timm name; or --init a checkpoint to continue")
 
@@ -488,7 +489,9 @@ def _fit_preset(a, p, dls, model, tb, log):
     kw = {k: a[k] for k in ('lr', 'ratio', 'lam_sel') if a[k] is not None}
     if a.regime == 'rekd':
         kw.update(alpha=a.alpha, lam_r=a.lam_r)
-        check_teacher(tb.model, dls.valid, a.min_teacher_acc)
+        target = ifnone(a.ratio, p.ratio)
+        d = diagnose_teacher(tb.model, dls.valid, target, a.min_teacher_acc)
+        print(d.summary()); d.enforce('raise', a.suspect_teacher)
     learn = p.learner(dls, model, tb.model if tb is not None else None, **kw)
     epochs = ifnone(a.epochs, p.epochs)
     fit_with(learn, epochs, learn.lr, schedule=p.schedule, bar=a.bar, cbs=[log])
@@ -498,11 +501,12 @@ def _fit_defaults(a, d, dls, model, tb, log):
     "Train with the regime's registered defaults `d` for what the options leave out."
     common = dict(epochs=ifnone(a.epochs, d.epochs), lr=ifnone(a.lr, d.lr), schedule=ifnone(a.schedule, d.schedule), seed=a.seed,
                   bar=a.bar, cbs=[log])
-    sel = dict(ratio=ifnone(a.ratio, d.ratio), lam_sel=ifnone(a.lam_sel, d.lam_sel))
+    sel = dict(ratio=ifnone(a.ratio, task_ratio(a.data, d.ratio)), lam_sel=ifnone(a.lam_sel, d.lam_sel), relative=d.sparsity == 'relative',
+               eval_mode=d.eval_mode)
     if a.regime == 'cls': learn = train_cls(dls, model, **common)
     elif a.regime == 're': learn = train_re(dls, model, **sel, **common)
     else: learn = train_rekd(dls, model, tb.model, **sel, alpha=a.alpha, lam_r=a.lam_r, min_teacher_acc=a.min_teacher_acc,
-                             rationale_kd=a.rationale_kd, teacher_mask=a.teacher_mask, **common)
+                             on_suspect_teacher=a.suspect_teacher, rationale_kd=a.rationale_kd, teacher_mask=a.teacher_mask, **common)
     return learn, common['epochs'], common['lr']
 
 # %% ../nbs/08_cli.ipynb #b3302ed0
@@ -571,7 +575,7 @@ def _train(**kwargs):
 
 # %% ../nbs/08_cli.ipynb #5cbf64be
 @call_parse
-def rekd_train(data:str='digits', # dataset: digits, planted-digits, planted-text, imdb, cifar10, cifar100, cifar100-coarse, or a CSV / parquet file or folder
+def rekd_train(data:str='digits', # dataset: digits, planted-digits, planted-text, rotten-tomatoes, mnist, fashion-mnist, imdb, cifar10, cifar100, cifar100-coarse, or a CSV / parquet file or folder
                regime:str|None=None, # cls, re or rekd (default: the preset's, else re)
                backbone:str|None=None, # a registered name (see --list; e.g. planted-text/student, tiny/vision, minilm), a model folder, a .json BertConfig, a timm name or a hub name (default: the preset's, else the --init checkpoint's, else the task's student size)
                teacher:str|None=None, # rekd: the teacher checkpoint (bundle folder or .safetensors from --regime re)
@@ -601,6 +605,7 @@ def rekd_train(data:str='digits', # dataset: digits, planted-digits, planted-tex
                text_col:str='text', # user data: text column
                label_col:str='label', # user data: label column
                min_teacher_acc:Param("rekd: refuse a teacher below this dev accuracy (default: halfway between chance and 1)", float)=None,
+               suspect_teacher:str='warn', # rekd: a teacher whose rationales fail the diagnostic (label leaked by their shape or emptiness, budget missed): warn, raise or ignore
                list:bool=False, # print the registered names (backbone specs, presets, recipes, defaults) with their kind and description, and exit
                list_presets:bool=False, # print the registered presets only, and exit
                bar:Switch("no progress bars (they show only on a terminal): one line per epoch instead")=True,

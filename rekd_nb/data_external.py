@@ -14,8 +14,9 @@ from collections.abc import Sequence, Mapping
 import pandas as pd
 from .data_core import RekdDataLoaders, split_files, read_split_tables, IMAGE_EXTS, IMAGE_COLS
 from .data_vision import IMAGENET_MEAN, IMAGENET_STD, image_dls, folder_splits, class_folder_table
-from .data_text import text_dls
+from .data_text import text_dls, fitting_max_len
 from .data_synthetic import digits_dls, planted_digits_dls, planted_text_dls
+from .data_real import rotten_tomatoes_dls, mnist_dls, fashion_mnist_dls
 
 # %% ../nbs/04e_data_external.ipynb #77214539
 IMDB_CLASSES = ['neg', 'pos']
@@ -130,8 +131,9 @@ def cifar100_dls(
                       augment, mean, std, device)
 
 # %% ../nbs/04e_data_external.ipynb #bacaf6cc
-TASKS = ('digits', 'planted-digits', 'planted-text', 'imdb', 'cifar10', 'cifar100', 'cifar100-coarse')
-TEXT_TASKS = ('planted-text', 'imdb')
+TASKS = ('digits', 'planted-digits', 'planted-text', 'imdb', 'cifar10', 'cifar100', 'cifar100-coarse', 'rotten-tomatoes', 'mnist',
+         'fashion-mnist')
+TEXT_TASKS = ('planted-text', 'imdb', 'rotten-tomatoes')
 
 # %% ../nbs/04e_data_external.ipynb #eaab3e1a
 def task_family(task:str)->str:
@@ -144,10 +146,10 @@ def task_dls(task:str|Path, # a name in `TASKS`, or a path to a CSV / parquet fi
              tokenizer=None, # text: the tokenizer (default: the spec's)
              bs:int=64, # batch size
              seed:int=0, # seed of the split, the task's generation and the shuffling
-             source=None, # imdb / cifar*: a local folder or DatasetDict instead of the hub
+             source=None, # imdb / cifar*: a local folder or DatasetDict instead of the hub; rotten-tomatoes / mnist / fashion-mnist: see their loaders
              max_len:int|None=None, # text: fixed length (default: the task's)
              device=None, # device of the batches (None: fastai's default)
-             **kwargs, # passed to the task's builder (e.g. clutter for planted-digits, n / n_words for planted-text)
+             **kwargs, # passed to the task's builder (e.g. clutter for planted-digits, n / n_words for planted-text, n for rotten-tomatoes, n_train / n_test for fashion-mnist)
             ):
     "DataLoaders of a named task (or of the user's data at a path), sized for `spec`."
     vis = {} if spec is None or spec.family != 'vision' else dict(img_size=spec.img_size, patch_size=spec.patch_size)
@@ -163,6 +165,10 @@ def task_dls(task:str|Path, # a name in `TASKS`, or a path to a CSV / parquet fi
     if task == 'cifar10': return cifar10_dls(source, bs=bs, seed=seed, device=device, **vis, **kwargs)
     if task in ('cifar100', 'cifar100-coarse'):
         return cifar100_dls(source, label='coarse' if task.endswith('coarse') else 'fine', bs=bs, seed=seed, device=device, **vis, **kwargs)
+    if task == 'rotten-tomatoes':
+        return rotten_tomatoes_dls(tokenizer, source=source, bs=bs, seed=seed, device=device, **({} if max_len is None else dict(max_len=max_len)), **kwargs)
+    if task == 'mnist': return mnist_dls(source=source, bs=bs, seed=seed, device=device, **vis, **kwargs)
+    if task == 'fashion-mnist': return fashion_mnist_dls(source=source, bs=bs, seed=seed, device=device, **vis, **kwargs)
     if isinstance(task, Path) or any(c in str(task) for c in './\\') or Path(str(task)).exists():
         return user_dls(task, spec=spec, tokenizer=tokenizer, bs=bs, seed=seed, max_len=max_len, device=device, **kwargs)
     raise ValueError(f"unknown dataset {task!r}: use one of {TASKS} or a path to a CSV / parquet file or a folder")
@@ -215,7 +221,7 @@ def user_dls(path:str|Path, # a CSV / parquet file or a folder (see above)
              label_col:str='label', # label column
              bs:int=32, # batch size
              seed:int=0, # seed of the split and the shuffling
-             max_len:int|None=None, # text: fixed length (default 256)
+             max_len:int|None=None, # text: fixed length (default: the longest text's, at most 256; see `fitting_max_len`)
              valid_pct:float=.2, # valid fraction carved from train when not given
              test_pct:float=.2, # test fraction carved from train when not given
              device=None, # device of the batches
@@ -237,7 +243,7 @@ def user_dls(path:str|Path, # a CSV / parquet file or a folder (see above)
         if dropped['total']:
             warnings.warn(f"{path}: dropped {dropped['total']} of {len(df) + dropped['total']} rows, {dropped['reason']} "
                           f"(train {dropped['train']}, valid {dropped['valid']}, test {dropped['test']})", UserWarning)
-        return text_dls(df, tokenizer=tokenizer, max_len=max_len or 256, bs=bs, seed=seed, split=sp, valid_pct=valid_pct,
+        return text_dls(df, tokenizer=tokenizer, max_len=max_len or fitting_max_len(df[text_col].tolist(), tokenizer), bs=bs, seed=seed, split=sp, valid_pct=valid_pct,
                         test_pct=test_pct, text_col=text_col, label_col=label_col, device=device, name=name, **kwargs
                        ).add_meta(dropped=dropped)
     img_col = next((c for c in IMAGE_COLS if c in cols), None)

@@ -116,12 +116,13 @@ class REObjective(Callback):
                  lam_sel:float, # sparsity weight λ_sel >= 0
                  per_example:bool=False, # per-example sparsity (see `sparsity_loss`); False: the reference's batch form
                  normalize:bool=False, # sparsity in fractions instead of counts
+                 relative:bool=False, # per-example sparsity relative to the budget (see `sparsity_loss`)
                 ):
         check_ratio(ratio); check_nonneg(lam_sel, 'lam_sel')
         store_attr()
 
     def _sparsity(self, mask, valid, reduce=True):
-        kw = dict(per_example=self.per_example, normalize=self.normalize)
+        kw = dict(per_example=self.per_example, normalize=self.normalize, relative=self.relative)
         if reduce: return sparsity_loss(mask, valid, self.ratio, **kw)
         return torch.stack([sparsity_loss(mask[i:i+1], valid[i:i+1], self.ratio, **kw) for i in range(len(mask))])
 
@@ -148,8 +149,9 @@ class REKDObjective(REObjective):
                  per_example:bool=False, # per-example sparsity
                  normalize:bool=False, # sparsity in fractions
                  lam_y:float=1., # weight λ_Y >= 0 of the prediction distillation (0: rationales only; last, so positional calls keep working)
+                 relative:bool=False, # per-example sparsity relative to the budget
                 ):
-        super().__init__(ratio, lam_sel, per_example, normalize)
+        super().__init__(ratio, lam_sel, per_example, normalize, relative)
         check_frac(alpha, 'alpha'); check_nonneg(lam_r, 'lam_r'); check_nonneg(lam_y, 'lam_y')
         check_choice(rationale_kd, ('softmax', 'gumbel'), 'rationale_kd')
         store_attr('alpha,lam_r,rationale_kd,lam_y')
@@ -160,7 +162,7 @@ class REKDObjective(REObjective):
         if t is None: raise RuntimeError("REKDObjective needs the teacher's outputs: add a TeacherCallback (rekd_learner does)")
         r = rekd_loss(self.learn.out, t, self.yb[0], _valid_of(self.learn), self.ratio, self.lam_sel, self.learn.tau,
                       alpha=self.alpha, lam_r=self.lam_r, noisy=self.rationale_kd == 'gumbel',
-                      per_example=self.per_example, normalize=self.normalize, lam_y=self.lam_y)
+                      per_example=self.per_example, normalize=self.normalize, lam_y=self.lam_y, relative=self.relative)
         self._set(r.total, task=r.task, sparsity=r.sparsity, rationale_kd=r.rationale_kd, prediction_kd=r.prediction_kd)
 
 # %% ../nbs/05_learner.ipynb #3d79d43e
@@ -634,12 +636,14 @@ def re_learner(dls, # `DataLoaders` of (x, valid, y[, gt]) batches, n_inp=2
                tau_every:int|None=None, # None: τ smooth in training progress; N: the reference's update every N steps
                per_example:bool=False, # per-example sparsity instead of the reference's batch form
                normalize:bool=False, # sparsity on fractions instead of counts
+               relative:bool=False, # per-example sparsity relative to the budget: an empty rationale costs λ_sel (see `sparsity_loss`)
+               eval_mode:str|None=None, # the model's inference masks: 'argmax', 'topk' (exactly the budget per example) or 'sample'; None: leave the model's
                metrics=None, # default: accuracy, ratio (+ teacher IoU with a `TeacherCallback`, + F1 with the ground truth)
                lr:float=1e-3, # default learning rate
                opt_func=Adam, # fastai's Adam = AdamW
                grad_clip:float|None=1., # max gradient norm (None: no clipping)
                cbs=None, # extra callbacks (a `TeacherCallback`'s teacher is checked against `model`)
-               objective=REObjective, # the objective callback, called as objective(ratio, lam_sel, per_example=, normalize=)
+               objective=REObjective, # the objective callback, called as objective(ratio, lam_sel, per_example=, normalize=, relative=)
                **kwargs, # passed to `Learner`
               )->Learner:
     "A fastai `Learner` for the RE regime: task loss + λ_sel·sparsity with an annealed Gumbel temperature."
@@ -648,8 +652,11 @@ def re_learner(dls, # `DataLoaders` of (x, valid, y[, gt]) batches, n_inp=2
     b = _check_data(dls, model)
     for t in teachers: check_teacher_student(model, t, b[0])
     ratio, lam_sel = _re_defaults(model, ratio, lam_sel)
+    if eval_mode is not None:
+        sampler = get_model(model).sampler
+        sampler.eval_mode, sampler.ratio = check_choice(eval_mode, ('argmax', 'topk', 'sample'), 'eval_mode'), ratio if eval_mode == 'topk' else sampler.ratio
     watch = [] if any(isinstance(c, CollapseWatch) for c in L(cbs)) else [CollapseWatch(ratio)]   # the caller's, if given
-    cbs = [TemperatureCallback(tau0, tau_end, tau_every), objective(ratio, lam_sel, per_example=per_example, normalize=normalize),
+    cbs = [TemperatureCallback(tau0, tau_end, tau_every), objective(ratio, lam_sel, per_example=per_example, normalize=normalize, relative=relative),
            RationaleRecorder(), *watch, *L(cbs)]
     return _learner(dls, model, cbs, ifnone(metrics, _re_metrics(b, teacher=bool(teachers))), lr, opt_func, grad_clip, **kwargs)
 

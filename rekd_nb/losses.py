@@ -20,6 +20,7 @@ def sparsity_loss(mask:Tensor, # (B, L) feature mask (hard 0/1 or soft)
                   ratio:float, # target selection ratio p in (0, 1)
                   per_example:bool=False, # False: (mean_b count − mean_b p·n_b)²; True: mean_b (count_b − p·n_b)²
                   normalize:bool=False, # use fractions count_b / n_b and target p instead of counts
+                  relative:bool=False, # per example, the deviation relative to the budget: mean_b ((count_b / n_b − p) / p)²
                  ) -> Tensor: # scalar
     "Squared deviation of the number (or fraction) of selected valid features from the budget p·n_valid."
     check_ratio(ratio)
@@ -27,6 +28,7 @@ def sparsity_loss(mask:Tensor, # (B, L) feature mask (hard 0/1 or soft)
     v = valid.to(mask.dtype)
     count, n = (mask * v).sum(-1), v.sum(-1)
     target = ratio * n
+    if relative: return (((count / n.clamp_min(1) - ratio) / ratio) ** 2 * (n > 0).to(mask.dtype)).mean()
     if normalize: count, target = count / n.clamp_min(1), ratio * (n > 0).to(mask.dtype)
     if per_example: return ((count - target) ** 2).mean()
     return (count.mean() - target.mean()) ** 2
@@ -80,10 +82,12 @@ def re_loss(out, # model output with .logits (B, C) and .mask (B, L), e.g. a Rat
             lam_sel:float, # sparsity weight λ_sel >= 0
             per_example:bool=False, # per-example sparsity form (see `sparsity_loss`)
             normalize:bool=False, # sparsity in fractions instead of counts (see `sparsity_loss`)
+            relative:bool=False, # per-example sparsity relative to the budget (see `sparsity_loss`)
            ) -> Tensor: # scalar L_RE
     "Rationale-extraction loss: cross-entropy + λ_sel · sparsity."
     check_nonneg(lam_sel, 'lam_sel')
-    return task_loss(out.logits, y) + lam_sel * sparsity_loss(out.mask, valid, ratio, per_example=per_example, normalize=normalize)
+    return task_loss(out.logits, y) + lam_sel * sparsity_loss(out.mask, valid, ratio, per_example=per_example, normalize=normalize,
+                                                            relative=relative)
 
 # %% ../nbs/03_losses.ipynb #95cd6367
 SPARSITY_DEFAULTS = {'vision': dict(ratio=.15, lam_sel=1e-2), 'text': dict(ratio=.10, lam_sel=1e-4)}   # the paper's budget p and λ_sel per family
@@ -112,12 +116,13 @@ def rekd_loss(s_out, # student output with .logits, .mask, .sel_logits (e.g. a R
               per_example:bool=False, # per-example sparsity form (see `sparsity_loss`)
               normalize:bool=False, # sparsity in fractions instead of counts (see `sparsity_loss`)
               lam_y:float=1., # weight λ_Y >= 0 of the prediction distillation (0: rationales only; last, so positional calls keep working)
+              relative:bool=False, # per-example sparsity relative to the budget (see `sparsity_loss`)
              ) -> REKDLoss: # total loss and its parts
     "REKD loss α·L_RE + (1−α)·(λ_R·L_R + λ_Y·τ²·L_Y), with its parts."
     check_frac(alpha, 'alpha'); check_tau(tau)
     check_nonneg(lam_r, 'lam_r'); check_nonneg(lam_y, 'lam_y'); check_nonneg(lam_sel, 'lam_sel')
     task = task_loss(s_out.logits, y)
-    sel = sparsity_loss(s_out.mask, valid, ratio, per_example=per_example, normalize=normalize)
+    sel = sparsity_loss(s_out.mask, valid, ratio, per_example=per_example, normalize=normalize, relative=relative)
     re = task + lam_sel * sel
     lr = rationale_kd_loss(s_out.sel_logits, t_out.sel_logits, tau, valid, noisy=noisy)
     ly = prediction_kd_loss(s_out.logits, t_out.logits, tau)

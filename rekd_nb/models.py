@@ -7,13 +7,14 @@ __all__ = ['HEAD_KINDS', 'CKPT_FORMAT', 'CKPT_VERSION', 'FAMILIES', 'RationaleOu
            'RationaleModel', 'Classifier', 'text_re_model', 'vit_re_model', 'text_classifier', 'vit_classifier',
            're_from_classifier', 'param_counts', 'model_config', 'model_from_config', 'atomic_write',
            'stale_temp_files', 'save_model', 'read_model_config', 'load_model', 'ModelSpec', 'vit_spec', 'bert_spec',
-           'minilm_path', 'minilm_spec']
+           'minilm_path', 'minilm_spec', 'student_layers', 'keep_layers', 'minilm_student_spec']
 
 # %% ../nbs/02_models.ipynb #e753fb91
 import copy, dataclasses, json, os, re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
+from collections.abc import Sequence
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
@@ -475,6 +476,7 @@ def _build(self:ModelSpec, n_classes, re_model, mask_mode='zero', tokenizer=None
             return vit_classifier(self.src, n_classes, pretrained=self.pretrained, **kw)
         tok = self.tokenizer(tokenizer)
         src = _bert_config(self.src) if isinstance(self.src, dict) else self.src
+        if 'layers' in self.kwargs: src = keep_layers(_pretrained_encoder(src), self.kwargs['layers'])
         if re_model: return text_re_model(src, n_classes, mask_mode=mask_mode, tokenizer=tok)
         return text_classifier(src, n_classes, tokenizer=tok)
     except (OSError, RuntimeError) as e: raise _load_error(self, e) from None
@@ -542,3 +544,41 @@ def minilm_path()->Path:
 def minilm_spec(name:str='all-MiniLM-L6-v2 (pretrained)')->ModelSpec:
     "The pretrained all-MiniLM-L6-v2 encoder as a text spec."
     return ModelSpec('text', str(minilm_path()), name=name)
+
+# %% ../nbs/02_models.ipynb #b97d4361
+def student_layers(depth:int, # the teacher's number of layers
+                   k:int, # the student's number of layers, 1 ≤ k ≤ depth
+                   pick:str='first', # 'first' (layers 0..k-1) or 'every-other' (k layers spread evenly, starting at 0)
+                  )->list[int]:
+    "Which of a `depth`-layer encoder's layers a `k`-layer student keeps."
+    check_choice(pick, ('first', 'every-other'), 'pick')
+    if not (isinstance(k, int) and 1 <= k <= depth): raise ValueError(f"k must be an integer in [1, {depth}]; got {k!r}")
+    return list(range(k)) if pick == 'first' else [int(i * depth / k) for i in range(k)]
+
+# %% ../nbs/02_models.ipynb #8ff424e2
+def _pretrained_encoder(src):
+    "A `transformers` encoder from a name or folder (a model object is returned as is)."
+    if isinstance(src, nn.Module): return src
+    from transformers import AutoModel
+    return AutoModel.from_pretrained(str(src))
+
+def keep_layers(model:nn.Module, # a BERT-family encoder (`transformers` model with `encoder.layer`)
+                layers:Sequence[int], # indices of the layers to keep, in order
+               )->nn.Module:
+    "The encoder with only `layers` kept (weights shared with `model`'s), its config's `num_hidden_layers` updated."
+    blocks = getattr(getattr(model, 'encoder', None), 'layer', None)
+    if blocks is None: raise ValueError(f"{type(model).__name__} has no encoder.layer list: cannot choose its layers")
+    layers = [int(i) for i in layers]
+    if not layers or any(not 0 <= i < len(blocks) for i in layers) or len(set(layers)) != len(layers):
+        raise ValueError(f"layers must be distinct indices in [0, {len(blocks)}); got {layers}")
+    model.encoder.layer = nn.ModuleList([blocks[i] for i in layers])
+    model.config.num_hidden_layers = len(layers)
+    return model
+
+# %% ../nbs/02_models.ipynb #1ff82d8f
+def minilm_student_spec(k:int=2, # layers kept (of 6)
+                        pick:str='first', # 'first' or 'every-other' (see `student_layers`)
+                       )->ModelSpec:
+    "all-MiniLM-L6-v2 cut to `k` of its 6 pretrained layers, as a text spec (a pretrained small student)."
+    layers = student_layers(6, k, pick)
+    return ModelSpec('text', str(minilm_path()), dict(layers=layers), name=f"MiniLM-{k}L{'' if pick == 'first' else ' spread'} (pretrained)")

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RESULT_PACKAGES', 'to_jsonable', 'RunRecord', 'record_of', 'results_frame', 'package_versions', 'environment',
-           'run_config', 'save_results', 'read_results', 'load_results']
+           'run_config', 'seed_summary', 'paired', 'verdict', 'save_results', 'read_results', 'load_results']
 
 # %% ../nbs/05b_results.ipynb #dd0e71be
 import dataclasses, json, math, platform
@@ -125,6 +125,41 @@ def run_config(seed:int|None=None, # the seed of the run
                 device=torch.cuda.get_device_name(0) if cuda else 'cpu', cuda=torch.version.cuda if cuda else None,
                 threads=torch.get_num_threads(), seed=seed, hparams=to_jsonable(hparams, 'hparams'),
                 created=datetime.now(timezone.utc).isoformat(timespec='seconds'))
+
+# %% ../nbs/05b_results.ipynb #9ab581e9
+def seed_summary(df:pd.DataFrame, # one row per run
+                 by:str='variant', # the column that names the group (e.g. 'RE', 'REKD')
+                 cols=('accuracy', 'ratio'), # the columns to summarise (missing or all-NaN ones are left out)
+                )->pd.DataFrame:
+    "Mean, std (n − 1), min and max of `cols` per group, with the group's number of runs."
+    cols = [c for c in cols if c in df and df[c].notna().any()]
+    g = df.groupby(by, sort=False)
+    out = pd.concat({c: g[c].agg(['mean', 'std', 'min', 'max']) for c in cols}, axis=1)
+    out.insert(0, ('n', ''), g.size())
+    return out
+
+# %% ../nbs/05b_results.ipynb #b98fab2f
+def paired(df:pd.DataFrame, # one row per run, with `seed`, the group column and `col`
+           a:str='RE', # the reference group
+           b:str='REKD', # the group compared with it
+           col:str='accuracy', # the score
+           by:str='variant', # the column that names the group
+          )->dict:
+    "Paired comparison b − a over the seeds both have: n, mean difference and its std, paired t-test p, b's wins, each group's std."
+    from scipy import stats
+    x, y = df[df[by] == a].set_index('seed')[col], df[df[by] == b].set_index('seed')[col]
+    s = sorted(set(x.index) & set(y.index)); d = (y[s] - x[s]).to_numpy(dtype=float)
+    p = float(stats.ttest_rel(y[s], x[s]).pvalue) if len(s) > 2 and d.std() > 0 else math.nan
+    return dict(a=a, b=b, col=col, n=len(s), diff=float(d.mean()) if len(s) else math.nan,
+                diff_std=float(d.std(ddof=1)) if len(s) > 1 else 0., p=p, wins=int((d > 0).sum()),
+                std_a=float(x[s].std()), std_b=float(y[s].std()))
+
+def verdict(cmp:dict, # a `paired` result
+            alpha:float=.05, # significance level of the paired t-test
+           )->str:
+    "'beats', 'is worse than' or 'does not differ significantly from', for b against a."
+    if not cmp['p'] < alpha: return 'does not differ significantly from'   # NaN p (too few seeds) included
+    return 'beats' if cmp['diff'] > 0 else 'is worse than'
 
 # %% ../nbs/05b_results.ipynb #d54ee4f6
 def _rows(records)->list:

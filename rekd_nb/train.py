@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'fit_with', 'train_cls', 'train_re', 'BudgetWarmup', 'WeakTeacherError', 'default_min_accuracy',
-           'check_teacher', 'train_rekd', 'train_teacher', 'train_student_re', 'train_student_rekd', 'RegimeRuns',
-           'run_regimes']
+           'check_teacher', 'TeacherDiagnosisError', 'TeacherDiagnosis', 'diagnose_rationales', 'diagnose_teacher',
+           'train_rekd', 'train_teacher', 'train_student_re', 'train_student_rekd', 'RegimeRuns', 'run_regimes']
 
 # %% ../nbs/05a_train.ipynb #3cb4c31c
 import math, time, warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from contextlib import nullcontext
 import pandas as pd
 from torch import nn
@@ -23,7 +23,7 @@ from fastai.callback.schedule import ParamScheduler, SchedCos
 from .checks import check_choice, check_frac, check_positive_int, check_ratio
 from .models import ModelSpec, re_from_classifier
 from .inference import get_rationales, selection_ratio
-from .metrics import evaluate  # also importable from here (it lived here before)
+from .metrics import evaluate, mask_probe  # evaluate is also importable from here (it lived here before)
 from .results import record_of, results_frame
 from .learner import cls_learner, re_learner, rekd_learner, REObjective
 
@@ -139,6 +139,103 @@ def check_teacher(teacher:nn.Module, # the trained teacher `RationaleModel`
         warnings.warn(msg)
     return acc
 
+# %% ../nbs/05a_train.ipynb #4aaee6b0
+class TeacherDiagnosisError(WeakTeacherError):
+    "The teacher's rationales fail the diagnostic (leaked label, empty rationales or missed budget)."
+
+# %% ../nbs/05a_train.ipynb #ecfb9e3c
+@dataclass
+class TeacherDiagnosis:
+    "What `diagnose_teacher` measured on the dev split, and the problems it found."
+    accuracy:float; min_accuracy:float # dev accuracy and its threshold
+    probe_acc:float; majority:float; leak_share:float; max_leak_share:float # mask-only probe, majority rate, (probe − majority)/(accuracy − majority)
+    empty:float; empty_acc:float; max_empty:float # fraction of empty rationales, accuracy on them (nan if none), threshold
+    ratio:float; target:float|None; ratio_tol:float # realised ratio, target (None: not checked), tolerance
+    n:int=0 # dev examples
+    problems:list=field(default_factory=list) # one sentence per failed check
+
+    @property
+    def passed(self)->bool: return not self.problems
+    @property
+    def weak(self)->bool: return self.accuracy < self.min_accuracy
+
+    def table(self)->pd.DataFrame:
+        "One row per check: the value, the limit and whether it passed."
+        rows = [('accuracy', self.accuracy, f">= {self.min_accuracy:.3f}", not self.weak),
+                ('mask-only probe', self.probe_acc, f"majority {self.majority:.3f}; share <= {self.max_leak_share:.2f} "
+                 f"(is {self.leak_share:.2f})", not self.leak_share > self.max_leak_share),
+                ('empty rationales', self.empty, f"<= {self.max_empty:.3f} (accuracy on them {self.empty_acc:.3f})",
+                 not self.empty > self.max_empty),
+                ('realised ratio', self.ratio, '—' if self.target is None else f"{self.target:.3f} ± {self.ratio_tol:.3f}",
+                 self.target is None or abs(self.ratio - self.target) <= self.ratio_tol)]
+        return pd.DataFrame(rows, columns=['check', 'value', 'limit', 'ok'])
+
+    def summary(self)->str:
+        "The table as text, headed by the verdict."
+        t = self.table()
+        lines = [f"teacher diagnostic on {self.n} dev examples: {'passed' if self.passed else 'FAILED'}"]
+        lines += [f"  {'ok  ' if r.ok else 'FAIL'} {r.check:<17} {r.value:.3f}  ({r.limit})" for r in t.itertuples()]
+        return '\n'.join(lines + [f"  -> {p}" for p in self.problems])
+
+    def enforce(self, on_weak:str='raise', # a failed accuracy check: 'raise' (`WeakTeacherError`), 'warn' or 'ignore'
+                on_suspect:str='warn', # a failed rationale check: 'raise' (`TeacherDiagnosisError`), 'warn' or 'ignore'
+               )->'TeacherDiagnosis':
+        "Raise or warn about the failed checks."
+        check_choice(on_weak, ('raise', 'warn', 'ignore'), 'on_weak'); check_choice(on_suspect, ('raise', 'warn', 'ignore'), 'on_suspect')
+        for p in self.problems:
+            weak = p.startswith("the teacher's dev accuracy")
+            act = on_weak if weak else on_suspect
+            if act == 'raise': raise (WeakTeacherError if weak else TeacherDiagnosisError)(p)
+            if act == 'warn': warnings.warn(p)
+        return self
+
+# %% ../nbs/05a_train.ipynb #c7511bd2
+def diagnose_rationales(r, # `Rationales` of the teacher on its dev split (from `get_rationales`)
+                           n_classes:int, # number of classes
+                           ratio:float|None=None, # the target ratio to check the realised one against (None: not checked)
+                        min_accuracy:float|None=None, # accuracy threshold (None: `default_min_accuracy`)
+                        max_leak_share:float=.5, # largest share of the teacher's gain over the majority rate a mask-only probe may reach
+                        max_empty:float=.05, # largest fraction of empty rationales
+                        ratio_tol:float=.05, # largest |realised − target| ratio
+                        seed:int=0, # seed of the probe's folds
+                    )->TeacherDiagnosis:
+    "The checks of `diagnose_teacher` on rationales already computed."
+    if r.masks is None: raise TypeError("the teacher must be a RationaleModel: a plain classifier has no rationales to check")
+    correct = (r.preds == r.labels).float()
+    acc = correct.mean().item()
+    thr = default_min_accuracy(n_classes) if min_accuracy is None else float(min_accuracy)
+    probe = mask_probe(r.masks & r.valid, r.labels, seed=seed)
+    gain = acc - probe['majority']
+    share = (probe['probe_acc'] - probe['majority']) / gain if gain > 0 and not math.isnan(probe['probe_acc']) else 0.
+    empty = ~(r.masks & r.valid).any(1)
+    realised = selection_ratio(r.masks, r.valid).mean().item()
+    d = TeacherDiagnosis(acc, thr, probe['probe_acc'], probe['majority'], share, max_leak_share, empty.float().mean().item(),
+                            correct[empty].mean().item() if empty.any() else math.nan, max_empty, realised, ratio, ratio_tol, len(r.preds))
+    if d.weak:
+        d.problems.append(f"the teacher's dev accuracy {acc:.3f} is below {thr:.3f}: a student distilled from it learns its mistakes. "
+                             "Train the teacher longer (or warm-start it), or lower the threshold if this is intended.")
+    if share > max_leak_share:
+        d.problems.append(f"a probe that sees only the teacher's masks predicts the label with accuracy {d.probe_acc:.3f} (majority "
+                             f"{d.majority:.3f}, {share:.0%} of the teacher's gain): its rationales encode the label by their shape, and "
+                             "students copying them learn the code. Distil predictions only (lam_r=0) or retrain the teacher with a "
+                             "larger budget.")
+    if d.empty > max_empty:
+        d.problems.append(f"{d.empty:.1%} of the teacher's rationales are empty (accuracy on them {d.empty_acc:.3f}): its predictor "
+                             "reads 'nothing kept' as evidence. Retrain the teacher with a budget warm-up or a larger ratio.")
+    if ratio is not None and abs(realised - ratio) > ratio_tol:
+        d.problems.append(f"the teacher keeps {realised:.3f} of the features on average, against a target of {ratio:.3f}: "
+                             "students are taught a different budget from the one they are trained for.")
+    return d
+
+def diagnose_teacher(teacher:nn.Module, # the trained teacher `RationaleModel`
+                     dl, # its dev loader (not the test split)
+                     ratio:float|None=None, # the target ratio (None: not checked)
+                     min_accuracy:float|None=None, # accuracy threshold (None: `default_min_accuracy`)
+                     **kwargs, # thresholds of `diagnose_rationales` (max_leak_share, max_empty, ratio_tol, seed)
+                    )->TeacherDiagnosis:
+    "Check a teacher's accuracy and whether its rationales leak the label (by shape or emptiness) or miss the budget."
+    return diagnose_rationales(get_rationales(teacher, dl), get_model(teacher).n_classes, ratio, min_accuracy, **kwargs)
+
 # %% ../nbs/05a_train.ipynb #1f530025
 @delegates(rekd_learner)
 def train_rekd(dls, # `DataLoaders` of (x, valid, y[, gt]) batches
@@ -157,13 +254,21 @@ def train_rekd(dls, # `DataLoaders` of (x, valid, y[, gt]) batches
                seed:int|None=None, # seed set before fitting
                bar:bool=True, # progress bars
                min_teacher_acc:float|None=None, # teacher check threshold on `dls.valid` (None: `default_min_accuracy`)
-               on_weak_teacher:str='raise', # 'raise', 'warn' or 'ignore' (see `check_teacher`)
+               on_weak_teacher:str='raise', # a teacher below `min_teacher_acc`: 'raise', 'warn' or 'ignore'
+               on_suspect_teacher:str='warn', # a teacher whose rationales fail `diagnose_teacher`: 'raise', 'warn' or 'ignore'
+               diagnosis:TeacherDiagnosis|None=None, # the teacher's diagnosis if already made (e.g. once for many students)
+               show_diagnosis:bool=True, # print the diagnosis it makes
                **kwargs, # passed to `rekd_learner` (rationale_kd, teacher_mask, cache_teacher, tau0, tau_end, ...)
               )->Learner:
-    "Check the teacher, then train the student with REKD: its RE loss plus rationale and prediction distillation."
+    "Diagnose the teacher, then train the student with REKD: its RE loss plus rationale and prediction distillation."
     learn = rekd_learner(dls, student, teacher, ratio=ratio, lam_sel=lam_sel, alpha=alpha, lam_r=lam_r, lam_y=lam_y, lr=lr,
                          wd=wd, grad_clip=grad_clip, **kwargs)
-    learn.teacher_acc = check_teacher(teacher, dls.valid, min_teacher_acc, on_weak_teacher)
+    if diagnosis is None:
+        target = next(c.ratio for c in learn.cbs if isinstance(c, REObjective))
+        diagnosis = diagnose_teacher(teacher, dls.valid, target, min_teacher_acc)
+        if show_diagnosis: print(diagnosis.summary())
+    learn.teacher_diagnosis = diagnosis.enforce(on_weak_teacher, on_suspect_teacher)
+    learn.teacher_acc = diagnosis.accuracy
     _seed(seed)
     return fit_with(learn, epochs, lr, schedule, bar)
 
@@ -240,6 +345,7 @@ class RegimeRuns:
     models:dict # key ('teacher/cls', 'teacher/re', 'student/re/<seed>', 'student/rekd/<seed>', ...) -> model
     learners:dict # the same keys -> the learner that trained it
     records:list # `RunRecord`s, in the order of `models`
+    diagnosis:object=None # the teacher's `TeacherDiagnosis` (when REKD students were trained)
     def frame(self)->pd.DataFrame:
         "The records as a table."
         return results_frame(self.records)
@@ -256,14 +362,14 @@ def _train_teacher_of(r, dls, tok, bar):
     return train_teacher(dls, r.teacher, r.cls_epochs, r.teacher_epochs, r.cls_lr, r.lr, r.ratio, r.teacher_lam_sel, r.mask_mode,
                          seed=0, bar=bar, tokenizer=tok, cbs=_curriculum(r), **r.re_kwargs)
 
-def _train_student_of(r, dls, regime, seed, teacher, tok, bar):
+def _train_student_of(r, dls, regime, seed, teacher, tok, bar, diagnosis=None):
     "Train the recipe's student of one seed in one regime."
     kw = dict(epochs=r.student_epochs, lr=r.student_lr, seed=seed, bar=bar)
     if regime == 'cls':
         return train_cls(dls, r.student.classifier(dls.n_classes, tokenizer=tok, seed=seed), r.student_epochs, r.cls_lr, seed=seed, bar=bar)
     sel = dict(ratio=r.ratio, lam_sel=r.student_lam_sel, mask_mode=r.mask_mode, tokenizer=tok, cbs=_curriculum(r))
     if regime == 're': return train_student_re(dls, r.student, **sel, **kw, **r.re_kwargs)
-    return train_student_rekd(dls, r.student, teacher, alpha=r.alpha, lam_r=r.lam_r, on_weak_teacher='ignore', **sel, **kw, **r.re_kwargs)
+    return train_student_rekd(dls, r.student, teacher, alpha=r.alpha, lam_r=r.lam_r, diagnosis=diagnosis, on_weak_teacher='ignore', on_suspect_teacher='ignore', **sel, **kw, **r.re_kwargs)
 
 # %% ../nbs/05a_train.ipynb #e0523fca
 def run_regimes(r, # the study: a `rekd_nb.configs.Recipe` (or an object with its fields)
@@ -274,9 +380,10 @@ def run_regimes(r, # the study: a `rekd_nb.configs.Recipe` (or an object with it
                 split:str='test', # evaluation split: 'test' or 'valid'
                 bar:bool=True, # progress bars
                 log=print, # progress messages (None: silent)
-                on_weak_teacher:str='raise', # see `check_teacher`
+                on_weak_teacher:str='raise', # a teacher below its accuracy threshold: 'raise', 'warn' or 'ignore'
+                on_suspect_teacher:str='warn', # a teacher failing `diagnose_teacher`'s rationale checks: 'raise', 'warn' or 'ignore'
                )->RegimeRuns:
-    "Teacher (CLS warm start → RE), checked on dev, then per seed the student with each regime; all evaluated on `split`."
+    "Teacher (CLS warm start → RE), diagnosed on dev, then per seed the student with each regime; all evaluated on `split`."
     for g in regimes: check_choice(g, ('cls', 're', 'rekd'), 'regime')
     check_choice(split, ('test', 'valid'), 'split')
     log, dls = log or (lambda *a, **k: None), dls if dls is not None else r.dls()
@@ -300,12 +407,13 @@ def run_regimes(r, # the study: a `rekd_nb.configs.Recipe` (or an object with it
         runs.models['teacher/re'], runs.learners['teacher/re'] = teacher, None
         runs.records.append(record_of(teacher, edl, 're', 'teacher', 0, split, name, r.teacher))
     if 'rekd' in regimes:
-        acc = check_teacher(teacher, dls.valid, r.min_teacher_acc, on_weak_teacher)
-        log(f"teacher dev accuracy {acc:.3f} (threshold {ifnone(r.min_teacher_acc, default_min_accuracy(dls.n_classes)):.3f})")
+        runs.diagnosis = diagnose_teacher(teacher, dls.valid, r.ratio, r.min_teacher_acc)
+        log(runs.diagnosis.summary())
+        runs.diagnosis.enforce(on_weak_teacher, on_suspect_teacher)
     for s in seeds:
         for g in regimes:
             log(f"student {r.student.describe()} seed {s}: {g.upper()} ({r.student_epochs} epochs)")
-            l = _train_student_of(r, dls, g, s, teacher, tok, bar)
+            l = _train_student_of(r, dls, g, s, teacher, tok, bar, runs.diagnosis)
             add(f'student/{g}/{s}', l, g, 'student', s, r.student, r.student_epochs, r.cls_lr if g == 'cls' else r.student_lr,
                 None if g == 'cls' else r.student_lam_sel)
     return runs
